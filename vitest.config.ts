@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Network-namespace tests and tshark comparisons are heavy; two cores.
+    maxWorkers: 2,
+    fileParallelism: true,
+  },
+});
