@@ -1,0 +1,62 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { pipeline } from "node:stream/promises";
+import type { Argv, CommandModule } from "yargs";
+import { openCapture } from "../sources/open.js";
+import { reportOptions, runAndReport, UsageError, type ReportArgs } from "./common.js";
+import { finishEvidence } from "./evidence.js";
+import { installSignals } from "./signals.js";
+import { startProgress } from "./progress.js";
+
+interface AnalyzeArgs extends ReportArgs {
+  files: string[];
+  progress?: boolean;
+}
+
+export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
+  command: "analyze <files..>",
+  describe: "analyze capture files (pcap, pcapng, gzip; '-' reads stdin); several files are merged by timestamp",
+  builder: (y: Argv) =>
+    reportOptions(y)
+      .positional("files", { type: "string", array: true, describe: "capture files, or - for standard input" })
+      .option("progress", { type: "boolean", describe: "progress bar on stderr (default: when stderr is a terminal)" })
+      .example("$0 analyze trace.pcap", "what went wrong, in plain language")
+      .example("tcpdump -i eth0 -w - | $0 analyze -", "analyze a live tcpdump stream")
+      .example("$0 analyze rotated-*.pcap --format json -o report.json", "merge rotated files, JSON report")
+      .example("$0 analyze trace.pcapng --fail-on unanswered,refused", "exit 1 when a SYN went unanswered or was refused") as unknown as Argv<AnalyzeArgs>,
+  handler: async (a) => {
+    const files = (a.files ?? []).map(String);
+    if (files.length === 0) throw new UsageError("analyze needs at least one capture file (or - for stdin)");
+    if (files.filter((f) => f === "-").length > 1) throw new UsageError("standard input (-) can be read only once");
+    const signals = installSignals();
+    let spool: string | null = null;
+    try {
+      let inputs = files;
+      if (a.evidence !== undefined && files.includes("-")) {
+        // Evidence needs a second pass over the packets; stdin can be read
+        // once, so keep a private copy of it.
+        spool = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "synsent-")), "stdin.capture");
+        await pipeline(process.stdin, fs.createWriteStream(spool));
+        inputs = files.map((f) => (f === "-" ? spool! : f));
+      }
+      const source = await openCapture(inputs);
+      const progress = startProgress(a.progress, source);
+      let result;
+      try {
+        result = await runAndReport(source, { files }, a, {
+          signal: signals.signal,
+          onProgress: progress ? (p) => progress.update(p) : undefined,
+        });
+      } finally {
+        progress?.stop();
+        await source.close();
+      }
+      if (a.evidence !== undefined) await finishEvidence(a, inputs, result);
+      process.exitCode = signals.exitCode() ?? (result.failMatches > 0 ? 1 : 0);
+    } finally {
+      signals.dispose();
+      if (spool) fs.rmSync(path.dirname(spool), { recursive: true, force: true });
+    }
+  },
+};

@@ -1,0 +1,297 @@
+/**
+ * `synsent capture [interface] [filter...]`: the same diagnosis as analyze,
+ * on packets as they arrive, with synsent's own libpcap binding.
+ *
+ * On a terminal it shows a live view and prints the report at the end; into a
+ * pipe or file it writes one NDJSON line per connection verdict as it happens
+ * (then the summary lines), so `synsent capture eth0 | jq` works.
+ * Ctrl-C, SIGTERM, --count and --duration all stop it the same way: packets
+ * already captured are analysed, the -w file is flushed and closed, and the
+ * report includes the kernel's drop counters (report.source.kernel).
+ */
+import type { Argv, CommandModule } from "yargs";
+import { checkReportArgs, reportOptions, runAndReport, UsageError, type Format, type ReportArgs } from "./common.js";
+import { installSignals } from "./signals.js";
+import { finishEvidence } from "./evidence.js";
+import { OutputError } from "./output.js";
+import {
+  BadFilterError,
+  checkFilter,
+  defaultInterface,
+  listInterfaces,
+  loadBinding,
+  LiveSource,
+  type KernelStats,
+} from "../sources/live.js";
+import { PcapWriter } from "../sources/pcap-writer.js";
+import { InputError, type RecordBatch, type RecordSource } from "../sources/record.js";
+import { LiveView } from "../report/live-view.js";
+import type { PipelineState } from "../analyze.js";
+
+interface CaptureArgs extends Omit<ReportArgs, "format"> {
+  format?: Format;
+  interface?: string;
+  filter?: (string | number)[];
+  count?: number;
+  duration?: number;
+  snaplen: number;
+  write?: string;
+  "buffer-size"?: number;
+  promisc: boolean;
+  immediate: boolean;
+  live?: boolean;
+}
+
+export const captureCommand: CommandModule<object, CaptureArgs> = {
+  command: "capture [interface] [filter..]",
+  describe: "capture live and diagnose handshakes as they happen (Ctrl-C stops and prints the report)",
+  builder: (y: Argv) =>
+    reportOptions(y)
+      // Same choices as analyze, but the default depends on where stdout goes.
+      .default("format", undefined)
+      .describe("format", "report format (default: text on a terminal, ndjson into a pipe or file: one line per connection as it happens)")
+      .positional("interface", {
+        type: "string",
+        describe: "interface to capture on (default: the one tcpdump picks; synsent interfaces lists them)",
+      })
+      .positional("filter", {
+        type: "string",
+        array: true,
+        describe: "BPF capture filter, as for tcpdump (e.g. tcp port 443)",
+      })
+      .option("count", { alias: "c", type: "number", requiresArg: true, describe: "stop after this many packets" })
+      .option("duration", { type: "number", requiresArg: true, describe: "stop after this many seconds" })
+      .option("snaplen", { alias: "s", type: "number", default: 262144, requiresArg: true, describe: "bytes kept per packet" })
+      .option("write", {
+        alias: "w",
+        type: "string",
+        requiresArg: true,
+        describe: "also save the raw packets to this pcap file (nanosecond timestamps; tshark/Wireshark read it)",
+      })
+      .option("buffer-size", {
+        alias: "B",
+        type: "number",
+        requiresArg: true,
+        describe: "kernel capture buffer in KiB, as tcpdump -B (default: libpcap's, 2 MiB on Linux)",
+      })
+      .option("promisc", { type: "boolean", default: true, describe: "promiscuous mode (--no-promisc: only this host's traffic)" })
+      .option("immediate", {
+        type: "boolean",
+        default: true,
+        describe: "hand packets over as they arrive (--no-immediate: in blocks, cheaper at very high rates)",
+      })
+      .option("live", { type: "boolean", describe: "live view on the terminal (default: when standard output is a terminal)" })
+      .example("$0 capture", "default interface, everything, live view; Ctrl-C for the report")
+      .example("$0 capture eth0 tcp port 443 --duration 60", "one minute of HTTPS handshakes on eth0")
+      .example("$0 capture eth0 --format ndjson | jq 'select(.outcome==\"unanswered\")'", "stream verdicts")
+      .example("$0 capture eth0 -w trace.pcap --fail-on unanswered -c 10000", "keep the packets, exit 1 on silent drops") as unknown as Argv<CaptureArgs>,
+  handler: async (a) => {
+    await runCapture(a);
+  },
+};
+
+/**
+ * The kernel's first SYN retransmission is 1 s after the SYN (RFC 6298's
+ * initial RTO; Linux also retries on a 1 s linear schedule at first), so a SYN
+ * still unanswered after 3 s has been retried at least twice without any
+ * answer: a verdict, not an impatient guess. Same default as analyze.
+ */
+export const LIVE_SYN_TIMEOUT_NOTE = "3 s: two 1 s kernel retries without an answer";
+
+function parseArgs(a: CaptureArgs): {
+  format: Format;
+  count: number | null;
+  durationS: number | null;
+  bufferBytes: number | null;
+} {
+  const format: Format = a.format ?? (process.stdout.isTTY || a.output !== undefined ? "text" : "ndjson");
+  checkReportArgs({ ...a, format });
+  if (a.count !== undefined && (!Number.isInteger(a.count) || a.count < 1)) {
+    throw new UsageError(`--count must be a whole number of packets, at least 1, got ${String(a.count)}`);
+  }
+  if (a.duration !== undefined && (!Number.isFinite(a.duration) || a.duration <= 0 || a.duration > 365 * 86400)) {
+    throw new UsageError(`--duration must be a positive number of seconds, got ${String(a.duration)}`);
+  }
+  if (!Number.isInteger(a.snaplen) || a.snaplen < 1 || a.snaplen > 262144) {
+    throw new UsageError(`--snaplen must be a whole number of bytes from 1 to 262144, got ${String(a.snaplen)}`);
+  }
+  const bs = a["buffer-size"];
+  if (bs !== undefined && (!Number.isInteger(bs) || bs < 1 || bs > 4 * 1024 * 1024)) {
+    throw new UsageError(`--buffer-size is in KiB, a whole number from 1 to 4194304, got ${String(bs)}`);
+  }
+  if (a.write === "" || a.write === "-") {
+    throw new UsageError("-w needs a file name (for a raw pcap stream on stdout use tcpdump -w -)");
+  }
+  if (a.evidence !== undefined && a.write === undefined) {
+    throw new UsageError("--evidence with capture needs -w FILE: the evidence packets are read back from it");
+  }
+  return { format, count: a.count ?? null, durationS: a.duration ?? null, bufferBytes: bs !== undefined ? bs * 1024 : null };
+}
+
+/**
+ * Split `[interface] [filter...]`. tcpdump takes the filter alone, so
+ * `synsent capture tcp port 80` must work too: when the first word is not an
+ * interface but the words compile as a filter with it, it is the filter's
+ * first word and the default interface is used.
+ */
+function resolveTarget(a: CaptureArgs): { iface: string; filter: string | null } {
+  const words = (a.filter ?? []).map(String);
+  const first = a.interface !== undefined ? String(a.interface) : undefined;
+  if (first === undefined) return { iface: defaultInterface(), filter: null };
+  const names = listInterfaces().map((i) => i.name);
+  if (!names.includes(first) && checkFilter([first, ...words].join(" ")) === null) {
+    return { iface: defaultInterface(), filter: [first, ...words].join(" ") };
+  }
+  return { iface: first, filter: words.length ? words.join(" ") : null };
+}
+
+export async function runCapture(a: CaptureArgs): Promise<void> {
+  const opts = parseArgs(a);
+  loadBinding(); // exit 3 with what to install, before anything else
+  const { iface, filter } = resolveTarget(a);
+  const format = opts.format;
+  const reportArgs: ReportArgs = { ...a, format };
+
+  // The live view owns the terminal while it runs, so anything streamed to
+  // stdout during the capture (json/ndjson) rules it out.
+  const streamsToStdout = a.output === undefined && (format === "json" || format === "ndjson");
+  const wantLive = a.live ?? (process.stdout.isTTY === true && !streamsToStdout);
+  if (a.live === true && !process.stdout.isTTY) throw new UsageError("--live needs standard output to be a terminal");
+  if (wantLive && streamsToStdout) throw new UsageError(`--live cannot share the terminal with --format ${format} on standard output: add -o FILE`);
+
+  const signals = installSignals();
+  let writer: PcapWriter | null = null;
+  let source: LiveSource | null = null;
+  let view: LiveView | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let state: PipelineState | null = null;
+  let teeError: Error | null = null;
+  try {
+    let writeBatch: ((b: RecordBatch) => void) | undefined;
+    if (a.write !== undefined) {
+      const file = a.write;
+      writeBatch = (b) => {
+        if (!writer || teeError) return;
+        try {
+          for (let i = 0; i < b.count; i++) writer.writeRecord(b, i);
+          // Every batch reaches the file at once: complete whenever we stop.
+          writer.flush();
+        } catch (e) {
+          teeError = new OutputError(`cannot write ${file}: ${(e as Error).message}`);
+          source?.stop();
+        }
+      };
+    }
+    source = LiveSource.open({
+      interface: iface,
+      filter,
+      snaplen: a.snaplen,
+      promisc: a.promisc,
+      bufferSize: opts.bufferBytes,
+      immediate: a.immediate,
+      count: opts.count,
+      signal: signals.signal,
+      tee: writeBatch,
+    });
+    if (a.write !== undefined) {
+      try {
+        writer = PcapWriter.create(a.write, { linkType: source.linkType, snapLen: source.snaplen, nano: source.nanosecond });
+      } catch (e) {
+        throw new OutputError(`cannot write ${a.write}: ${(e as NodeJS.ErrnoException).message}`);
+      }
+    }
+    for (const w of source.warnings) process.stderr.write(`synsent: warning: ${iface}: ${w}\n`);
+    // Like tcpdump's "listening on" line: scripts wait for it before making traffic.
+    process.stderr.write(
+      `synsent: capturing on ${iface}${filter ? ` (filter: ${filter})` : ""}, link-type ${source.linkTypeName}, snapshot length ${source.snaplen} bytes, ${source.nanosecond ? "nanosecond" : "microsecond"} timestamps\n`,
+    );
+    if (opts.durationS !== null) {
+      const s = source;
+      timer = setTimeout(() => s.stop(), opts.durationS * 1000);
+    }
+    const src = source;
+    if (wantLive) {
+      view = new LiveView({
+        out: process.stdout,
+        interface: iface,
+        filter,
+        snapshot: () => {
+          const now = Date.now() / 1000;
+          const waiting = state ? state.tracker.waitingSyns(now, 200) : [];
+          return {
+            now,
+            packets: state ? state.packets : 0,
+            connections: state ? state.connections : 0,
+            kernel: src.stats(),
+            waiting: waiting.slice(0, 50),
+            waitingTotal: waiting.length,
+          };
+        },
+        footer: `Ctrl-C: stop and print the report${opts.durationS !== null ? ` (stops by itself after ${opts.durationS} s)` : ""}${opts.count !== null ? ` (stops after ${opts.count} packets)` : ""}`,
+      });
+      view.start();
+    }
+    const kernelStats = (): KernelStats | null => src.stats();
+    // The pipeline writes the report as soon as the source ends: give the
+    // terminal back first.
+    const liveView = view;
+    const piped: RecordSource = {
+      name: src.name,
+      get stopped() {
+        return src.stopped;
+      },
+      get bytesRead() {
+        return src.bytesRead;
+      },
+      totalBytes: null,
+      next: async () => {
+        const b = await src.next();
+        if (b === null) liveView?.stop();
+        return b;
+      },
+      close: () => src.close(),
+    };
+    const result = await runAndReport(
+      piped,
+      { files: [], interface: iface, filter },
+      reportArgs,
+      {
+        onBatch: (s) => {
+          state = s;
+          // Wall clock, but only as far as the ring has been drained (see LiveSource.caughtUpTo).
+          if (src.caughtUpTo !== null) s.tracker.advance(src.caughtUpTo);
+        },
+        kernelStats,
+        onConnection: view ? (c) => view!.connection(c) : undefined,
+      },
+    );
+    view?.stop();
+    view = null;
+    writer?.close();
+    if (teeError) throw teeError;
+    const k = result.report.source.kernel;
+    // tcpdump's closing lines, on stderr so they never mix with the report.
+    process.stderr.write(
+      `synsent: ${src.packets} packets captured${k ? `, ${k.received} received by filter, ${k.dropped} dropped by kernel, ${k.ifDropped} dropped by interface` : ""}${src.stopped ? `; capture ended early: ${src.stopped.reason}` : ""}\n`,
+    );
+    if (writer) process.stderr.write(`synsent: wrote ${writer.records} packets to ${a.write}\n`);
+    if (a.evidence !== undefined && a.write !== undefined) await finishEvidence(reportArgs, [a.write], result);
+    // Stopping with Ctrl-C is how a capture normally ends: not an error.
+    process.exitCode = result.failMatches > 0 ? 1 : 0;
+  } catch (e) {
+    // A filter that does not compile is a mistake in the command line: exit 2.
+    if (e instanceof BadFilterError) throw new UsageError(e.message);
+    if (e instanceof InputError && e.file === "") throw new InputError(e.message, iface);
+    throw e;
+  } finally {
+    if (timer) clearTimeout(timer);
+    view?.stop();
+    try {
+      writer?.close();
+    } catch {
+      // reported above when it matters
+    }
+    await source?.close();
+    signals.dispose();
+  }
+}

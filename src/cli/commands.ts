@@ -1,0 +1,7 @@
+/** Commands besides analyze (capture, interfaces); registered by main.ts. */
+import type { CommandModule } from "yargs";
+import { captureCommand } from "./capture.js";
+import { interfacesCommand } from "./interfaces.js";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const extraCommands: CommandModule<any, any>[] = [captureCommand, interfacesCommand];

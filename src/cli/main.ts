@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+/**
+ * synsent command line. Every way a run can end maps to one line and an exit
+ * code, never a stack trace:
+ *   0 done, 1 --fail-on matched, 2 usage error, 3 unreadable input,
+ *   4 cannot write an output, 70 internal error, 130/143 interrupted.
+ */
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { InputError } from "../sources/record.js";
+import { VERSION } from "../version.js";
+import { analyzeCommand } from "./analyze.js";
+import { UsageError } from "./common.js";
+import { BrokenPipe, OutputError } from "./output.js";
+import { extraCommands } from "./commands.js";
+
+function fail(message: string, code: number): never {
+  try {
+    process.stderr.write(`synsent: ${message.replace(/\s*\n\s*/g, " ").trim()}\n`);
+  } catch {
+    // stderr gone too
+  }
+  process.exit(code);
+}
+
+export function exitFor(e: unknown): never {
+  if (e instanceof BrokenPipe) process.exit(0);
+  if (e instanceof InputError) fail(e.message, 3);
+  if (e instanceof UsageError) fail(`${e.message} (see synsent --help)`, 2);
+  if (e instanceof OutputError) fail(e.message, 4);
+  const err = e as NodeJS.ErrnoException;
+  if (err && err.code === "EPIPE") process.exit(0);
+  if (process.env.SYNSENT_DEBUG && err && err.stack) process.stderr.write(err.stack + "\n");
+  fail(`internal error: ${err && err.message ? err.message : String(e)} (set SYNSENT_DEBUG=1 for details, and please report it)`, 70);
+}
+
+async function main(): Promise<void> {
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+  });
+  let cli = yargs(hideBin(process.argv))
+    .scriptName("synsent")
+    .usage("$0 <command> [options]\n\nDid the SYN leave, did anything answer, and who is to blame?")
+    .command(analyzeCommand);
+  for (const c of extraCommands) cli = cli.command(c);
+  cli = cli
+    .demandCommand(1, "a command is needed: analyze, capture or interfaces")
+    .strict()
+    .recommendCommands()
+    .version(VERSION)
+    .help()
+    .alias("h", "help")
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new UsageError(msg ?? "invalid command line");
+    });
+  await cli.parseAsync();
+}
+
+process.on("uncaughtException", exitFor);
+process.on("unhandledRejection", exitFor);
+main().catch(exitFor);

@@ -1,0 +1,237 @@
+/**
+ * Where reports and files go. Regular files are written to a temporary name
+ * beside the target and renamed when complete, so an interrupted or failed run
+ * never leaves a half-written report that looks whole. `-`, /dev/null, FIFOs
+ * and other non-regular targets are written straight through.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/** A failure to write an output; the CLI prints `message` and exits 4. */
+export class OutputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "OutputError";
+  }
+}
+
+/** Raised when the reader of stdout went away (`synsent ... | head -1`): not an error. */
+export class BrokenPipe extends Error {
+  constructor() {
+    super("broken pipe");
+    this.name = "BrokenPipe";
+  }
+}
+
+const pendingTemps = new Set<string>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on("exit", () => {
+    for (const t of pendingTemps) {
+      try {
+        fs.unlinkSync(t);
+      } catch {
+        // already gone
+      }
+    }
+  });
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+/** write(2) until done; retries EAGAIN (stdout may be a non-blocking pipe). */
+export function writeAllSync(fd: number, buf: Uint8Array, what: string): void {
+  let off = 0;
+  let spins = 0;
+  while (off < buf.length) {
+    try {
+      off += fs.writeSync(fd, buf, off, buf.length - off);
+      spins = 0;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EAGAIN" && spins < 600_000) {
+        spins++;
+        Atomics.wait(sleepCell, 0, 0, 1);
+        continue;
+      }
+      if (code === "EPIPE") throw new BrokenPipe();
+      throw new OutputError(`cannot write ${what}: ${describeErrno(e)}`);
+    }
+  }
+}
+
+export function describeErrno(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const texts: Record<string, string> = {
+    ENOSPC: "no space left on device",
+    EACCES: "permission denied",
+    EPERM: "operation not permitted",
+    ENOENT: "no such file or directory",
+    EISDIR: "is a directory",
+    EROFS: "read-only file system",
+    EDQUOT: "disk quota exceeded",
+    ENOTDIR: "a path component is not a directory",
+    EFBIG: "file too large",
+    EIO: "input/output error",
+  };
+  if (err && typeof err.code === "string") return `${texts[err.code] ?? err.code} (${err.code})`;
+  return String((err as Error)?.message ?? e);
+}
+
+/**
+ * A buffered, synchronous writer for one output. Synchronous writes give
+ * natural back-pressure (a slow `jq` slows synsent down instead of growing
+ * memory).
+ */
+export class Output {
+  private fd: number;
+  private readonly tempPath: string | null;
+  private readonly finalPath: string | null;
+  private chunks: string[] = [];
+  private pending = 0;
+  private closed = false;
+  readonly label: string;
+  readonly isStdout: boolean;
+
+  private constructor(fd: number, label: string, tempPath: string | null, finalPath: string | null) {
+    this.fd = fd;
+    this.label = label;
+    this.tempPath = tempPath;
+    this.finalPath = finalPath;
+    this.isStdout = fd === 1;
+  }
+
+  static open(target: string | undefined | null, what = "report"): Output {
+    if (target === undefined || target === null || target === "" || target === "-") {
+      return new Output(1, "standard output", null, null);
+    }
+    let st: fs.Stats | null = null;
+    try {
+      st = fs.statSync(target);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") {
+        throw new OutputError(`cannot write ${what} to ${target}: ${describeErrno(e)}`);
+      }
+    }
+    if (st && st.isDirectory()) throw new OutputError(`cannot write ${what} to ${target}: it is a directory`);
+    if (st && !st.isFile()) {
+      // /dev/null, a FIFO, a terminal: write straight through.
+      try {
+        return new Output(fs.openSync(target, "w"), target, null, null);
+      } catch (e) {
+        throw new OutputError(`cannot write ${what} to ${target}: ${describeErrno(e)}`);
+      }
+    }
+    const dir = path.dirname(path.resolve(target));
+    const temp = path.join(dir, `.${path.basename(target)}.synsent-${process.pid}.tmp`);
+    let fd: number;
+    try {
+      fd = fs.openSync(temp, "w", st ? st.mode & 0o777 : 0o644);
+    } catch (e) {
+      throw new OutputError(`cannot write ${what} to ${target}: ${describeErrno(e)}`);
+    }
+    installExitHook();
+    pendingTemps.add(temp);
+    return new Output(fd, target, temp, target);
+  }
+
+  write(s: string): void {
+    if (this.closed) return;
+    this.chunks.push(s);
+    this.pending += s.length;
+    if (this.pending >= 1 << 16) this.flush();
+  }
+
+  flush(): void {
+    if (this.chunks.length === 0) return;
+    const buf = Buffer.from(this.chunks.length === 1 ? this.chunks[0] : this.chunks.join(""), "utf8");
+    this.chunks = [];
+    this.pending = 0;
+    writeAllSync(this.fd, buf, `${this.label}`);
+  }
+
+  /** Flush, fsync-free close, and (for regular files) rename into place. */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    if (this.fd > 2) {
+      try {
+        fs.closeSync(this.fd);
+      } catch (e) {
+        throw new OutputError(`cannot write ${this.label}: ${describeErrno(e)}`);
+      }
+    }
+    if (this.tempPath && this.finalPath) {
+      try {
+        fs.renameSync(this.tempPath, this.finalPath);
+      } catch (e) {
+        throw new OutputError(`cannot write ${this.finalPath}: ${describeErrno(e)}`);
+      } finally {
+        pendingTemps.delete(this.tempPath);
+      }
+    }
+  }
+
+  /** Give up: remove the temporary file, never leave a half-written one in place. */
+  abort(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.chunks = [];
+    if (this.fd > 2) {
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        // nothing to do
+      }
+    }
+    if (this.tempPath) {
+      try {
+        fs.unlinkSync(this.tempPath);
+      } catch {
+        // nothing to do
+      }
+      pendingTemps.delete(this.tempPath);
+    }
+  }
+}
+
+/**
+ * For other writers (pcap files): a temporary path to write to and a commit
+ * step, with the same guarantees as Output.
+ */
+export function atomicTarget(target: string): { path: string; commit(): void; abort(): void } {
+  let st: fs.Stats | null = null;
+  try {
+    st = fs.statSync(target);
+  } catch {
+    st = null;
+  }
+  if (st && !st.isFile()) return { path: target, commit() {}, abort() {} };
+  const temp = path.join(path.dirname(path.resolve(target)), `.${path.basename(target)}.synsent-${process.pid}.tmp`);
+  installExitHook();
+  pendingTemps.add(temp);
+  return {
+    path: temp,
+    commit() {
+      try {
+        fs.renameSync(temp, target);
+      } catch (e) {
+        throw new OutputError(`cannot write ${target}: ${describeErrno(e)}`);
+      } finally {
+        pendingTemps.delete(temp);
+      }
+    },
+    abort() {
+      try {
+        fs.unlinkSync(temp);
+      } catch {
+        // nothing to do
+      }
+      pendingTemps.delete(temp);
+    },
+  };
+}
