@@ -55,6 +55,10 @@ export interface RecordSource {
   readonly totalBytes: number | null;
   /** Release file descriptors / handles. Safe to call twice. */
   close(): Promise<void>;
+  /** What is being read: one file's format, several files merged, or a live capture. */
+  readonly format?: "pcap" | "pcapng" | "merged" | "live";
+  /** Every file's stop: merged sources list each input's (`stopped` is the first), file sources `[stopped]` or []. */
+  readonly stops?: readonly ReadStop[];
 }
 
 /**
