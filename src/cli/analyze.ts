@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Argv, CommandModule } from "yargs";
 import { openCapture } from "../sources/open.js";
-import { reportOptions, runAndReport, UsageError, type ReportArgs } from "./common.js";
+import { dash, reportOptions, runAndReport, UsageError, type ReportArgs } from "./common.js";
 import { finishEvidence } from "./evidence.js";
 import { installSignals } from "./signals.js";
 import { startProgress } from "./progress.js";
@@ -26,7 +26,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       .example("$0 analyze rotated-*.pcap --format json -o report.json", "merge rotated files, JSON report")
       .example("$0 analyze trace.pcapng --fail-on unanswered,refused", "exit 1 when a SYN went unanswered or was refused") as unknown as Argv<AnalyzeArgs>,
   handler: async (a) => {
-    const files = (a.files ?? []).map(String);
+    const files = (a.files ?? []).map((f) => dash(String(f)));
     if (files.length === 0) throw new UsageError("analyze needs at least one capture file (or - for stdin)");
     if (files.filter((f) => f === "-").length > 1) throw new UsageError("standard input (-) can be read only once");
     const signals = installSignals();

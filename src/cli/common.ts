@@ -16,6 +16,14 @@ import { NdjsonReportWriter } from "../report/ndjson.js";
 import { Anonymizer } from "../report/anonymize.js";
 import { Output } from "./output.js";
 
+/** Stands for a lone "-" on the command line (see main.ts). */
+export const DASH_TOKEN = "\u0000-";
+
+/** Map the token back to "-". */
+export function dash<T extends string | undefined>(v: T): T {
+  return (v === DASH_TOKEN ? "-" : v) as T;
+}
+
 export const FORMATS = ["text", "json", "ndjson", "markdown", "html"] as const;
 export type Format = (typeof FORMATS)[number];
 
@@ -169,7 +177,7 @@ export async function runAndReport(
   // The HTML timeline shows every connection attempt, binned; connections are
   // not kept, so collect the few numbers it needs as they stream past.
   const timeline = a.format === "html" ? new TimelineCollector() : null;
-  const out = Output.open(a.output, "report");
+  const out = Output.open(dash(a.output), "report");
   let failMatches = 0;
   const problemConnections: Connection[] = [];
   let problemConnectionsDropped = 0;

@@ -10,7 +10,7 @@ import { hideBin } from "yargs/helpers";
 import { InputError } from "../sources/record.js";
 import { VERSION } from "../version.js";
 import { analyzeCommand } from "./analyze.js";
-import { UsageError } from "./common.js";
+import { DASH_TOKEN, UsageError } from "./common.js";
 import { BrokenPipe, OutputError } from "./output.js";
 import { extraCommands } from "./commands.js";
 
@@ -34,11 +34,20 @@ export function exitFor(e: unknown): never {
   fail(`internal error: ${err && err.message ? err.message : String(e)} (set SYNSENT_DEBUG=1 for details, and please report it)`, 70);
 }
 
+/**
+ * yargs-parser swallows a lone "-" (it reads it as an empty option), but "-"
+ * is how a user names stdin/stdout. Hide it behind a token the handlers map
+ * back with `dash()`.
+ */
+function protectDash(argv: string[]): string[] {
+  return argv.map((a) => (a === "-" ? DASH_TOKEN : a));
+}
+
 async function main(): Promise<void> {
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code === "EPIPE") process.exit(0);
   });
-  let cli = yargs(hideBin(process.argv))
+  let cli = yargs(protectDash(hideBin(process.argv)))
     .scriptName("synsent")
     .usage("$0 <command> [options]\n\nDid the SYN leave, did anything answer, and who is to blame?")
     .command(analyzeCommand);
