@@ -36,7 +36,7 @@ export const KIND_LABEL: Record<number, string> = {
   [Kind.SKIP_LINKTYPE]: "unsupported link type",
   [Kind.SKIP_NOT_IP]: "not IP",
   [Kind.SKIP_NOT_TCP]: "not TCP",
-  [Kind.SKIP_FRAGMENT]: "IP fragment (not first)",
+  [Kind.SKIP_FRAGMENT]: "IP fragment",
   [Kind.SKIP_TRUNCATED]: "cut by snap length before the transport header",
   [Kind.SKIP_MALFORMED]: "malformed headers",
 };
