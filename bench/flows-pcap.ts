@@ -3,6 +3,9 @@
  * generated capture with a truth file (bench/generate.ts):
  *
  *   npx tsc -p bench/tsconfig.flows.json && node /tmp/ssf-bench/bench/flows-pcap.js bench/out/bench-200k-seed1.pcap
+ *
+ * Environment: DECODE_ONLY=1 (sources + decode only), NO_DIAG=1 (no
+ * diagnoser), LADDER_FOR=problems (FlowTracker ladderFor option).
  */
 import * as fs from "node:fs";
 import { openCapture } from "../src/sources/open.js";
@@ -14,11 +17,13 @@ import type { Outcome } from "../src/flows/connection.js";
 
 const file = process.argv[2] ?? "bench/out/bench-200k-seed1.pcap";
 const truth = JSON.parse(fs.readFileSync(file + ".truth.json", "utf8"));
+const noDiag = process.env.NO_DIAG === "1";
 const outcomes: Partial<Record<Outcome, number>> = {};
 const zeek: Record<string, number> = {};
 let syn = 0, synAck = 0, dataRetrans = 0, synRetrans = 0, conns = 0, withRetrans = 0;
 const diag = new Diagnoser();
 const tracker = new FlowTracker({
+  ladderFor: process.env.LADDER_FOR === "problems" ? "problems" : "all",
   onConnection: (c) => {
     conns++;
     outcomes[c.outcome] = (outcomes[c.outcome] ?? 0) + 1;
@@ -28,9 +33,10 @@ const tracker = new FlowTracker({
     dataRetrans += c.retransmissions.data;
     synRetrans += c.retransmissions.syn;
     if (c.retransmissions.data > 0) withRetrans++;
-    diag.add(c);
+    if (!noDiag) diag.add(c);
   },
 });
+const decodeOnlyMode = process.env.DECODE_ONLY === "1";
 const view = new PacketView();
 const t0 = process.hrtime.bigint();
 const cpu0 = process.cpuUsage();
@@ -43,7 +49,7 @@ for (;;) {
   for (let i = 0; i < b.count; i++) {
     frame++;
     const k = decodePacket(view, b.data, b.offset[i]!, b.capLen[i]!, b.origLen[i]!, b.linkType[i]!, b.fcsLen[i]!);
-    if (k === Kind.TCP || k === Kind.ICMP_UNREACH) tracker.packet(view, frame, b.tsSec[i]!, b.tsNsec[i]!);
+    if ((k === Kind.TCP || k === Kind.ICMP_UNREACH) && !decodeOnlyMode) tracker.packet(view, frame, b.tsSec[i]!, b.tsNsec[i]!);
     else decodeOnly++;
   }
 }

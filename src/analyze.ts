@@ -180,7 +180,9 @@ export async function analyzeSource(
     }
   }
   if (lastLink !== -1) linkCounts.set(lastLink, (linkCounts.get(lastLink) ?? 0) + lastLinkCount);
-  tracker.finish();
+  // The tracker sees only TCP/ICMP; the capture's real end (a trailing ARP or
+  // ping shows it kept running) decides unanswered vs pending.
+  tracker.finish(lastSec === -Infinity ? undefined : lastSec + lastNsec / 1e9);
   if (opts.onProgress) {
     opts.onProgress({ bytesRead: source.bytesRead, totalBytes: source.totalBytes, packets, connections: connectionCount });
   }

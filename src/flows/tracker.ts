@@ -1,0 +1,1352 @@
+/**
+ * The flow tracker: follows every TCP connection through the capture and
+ * emits one `Connection` per connection when its verdict is known.
+ *
+ * Hot path rules (STYLE.md): no strings, no closures, no per-packet objects.
+ * A connection is one pooled `Flow` object (plus one small `Dir` per side that
+ * has sent something), found through a numeric, direction-symmetric hash of
+ * the 5-tuple in an own chained hash table. Flows sit on an LRU list (O(1)
+ * eviction of the least recently active one at `maxFlows`), and on one of two
+ * auxiliary lists: SYNs waiting for an answer (ordered by last SYN, for
+ * advance() and waitingSyns()) or ended connections (ordered by end time).
+ *
+ * Outcome <-> Zeek conn_state (zeekState is computed with Zeek's own
+ * conn_state function in base/protocols/conn/main.zeek, fed with the endpoint
+ * states Zeek's TCP analyser would reach):
+ *   unanswered         S0 (SH if the client then sent a FIN)
+ *   pending            S0 (capture ended < synTimeoutS after the last SYN)
+ *   refused            REJ
+ *   icmp-rejected      S0 (Zeek logs the ICMP error as a separate ICMP conn)
+ *   aborted-by-client  RSTOS0
+ *   synack-unacked     S1: Zeek moves both endpoints to ESTABLISHED on a
+ *                      SYN-ACK answering a SYN, so SYN + SYN-ACK without the
+ *                      final ACK is S1 with history "Sh" (RSTO/RSTR if a RST
+ *                      followed, e.g. a SYN scan's client RST is RSTO)
+ *   established        S1
+ *   closed             SF (both FINs), S2 (client's FIN only), S3 (server's FIN only)
+ *   reset              RSTO (client sent RST), RSTR (server sent RST)
+ *   midstream          OTH (or SF/S2/S3/RSTR/RSTRH/... as Zeek would say for
+ *                      what was seen; client = sender of the first packet, or
+ *                      the destination of a SYN-ACK seen first)
+ *
+ * Behaviour matched on purpose:
+ * - Connection splitting (port reuse): a pure SYN whose sequence number is not
+ *   the client's ISN starts a new connection, as Wireshark's tcp.stream does
+ *   (a SYN with the same ISN is a retransmission).
+ * - Ended connections (both FINs, or a RST) stay 2 s of capture time so late
+ *   retransmitted FINs/ACKs/RSTs are counted in them (a short TIME_WAIT), then
+ *   leave; when the table is full they leave first (not counted as evicted).
+ * - Retransmissions: Wireshark's tcp_analyze_sequence_number decision order as
+ *   in tshark 4.0 (keep-alive, zero-window probe, fast retransmission,
+ *   out-of-order, spurious, retransmission); fast and spurious retransmissions
+ *   carry tcp.analysis.retransmission in Wireshark too, out-of-order does not.
+ * - Duplicates: the same packet captured twice (same direction, seq, ack,
+ *   flags, length, window and IP ID -- for IPv6 the TCP timestamp or first
+ *   SACK edge instead -- within 10 ms) is counted once, as a duplicate, never
+ *   as a retransmission; TTL may differ (a routed copy).
+ * - Handshake RTT: total = tshark's tcp.analysis.initial_rtt (first ACK
+ *   without SYN minus the most recent SYN); synToSynAck = first SYN-ACK minus
+ *   the SYN before it; synAckToAck = the ACK minus the last SYN-ACK before it.
+ * - Ladder seq/ack are relative like Wireshark's: seq relative to that side's
+ *   ISN (or first seq - 1 without a SYN), ack relative to the other side's,
+ *   0 when the ACK flag is not set. ICMP steps show the quoted SYN's relative
+ *   seq. Ladder notes: "retransmission", "duplicate", "keep-alive",
+ *   "out-of-order" or null.
+ * - Forged RSTs: see ttl.ts (TTL / hop count against the address's other packets).
+ */
+
+import type { PacketView } from "../decode/packet.js";
+import { Kind, TcpFlag } from "../decode/packet.js";
+import { formatAddr } from "../decode/addr.js";
+import { seqGt, seqLe, seqLt } from "../decode/seq.js";
+import type { Connection, Endpoint, LadderStep, Outcome } from "./connection.js";
+import { AddressTtlTable } from "./ttl.js";
+
+export interface FlowTrackerOptions {
+  /** Seconds after the last SYN before a SYN without answer counts as unanswered (default 3). */
+  synTimeoutS?: number;
+  /** Most connections tracked at once (default 1_000_000); the oldest idle ones are evicted beyond it. */
+  maxFlows?: number;
+  /** Packets kept per connection for ladders (default 12). */
+  ladderLimit?: number;
+  /**
+   * "all" (default): every connection carries its ladder. "problems": clean
+   * connections (one SYN, one SYN-ACK, closed or established, no
+   * retransmission or duplicate) get an empty ladder (ladderTruncated: true),
+   * which saves a third of the per-connection cost on big captures.
+   */
+  ladderFor?: "all" | "problems";
+  onConnection: (c: Connection) => void;
+}
+
+export interface FlowTrackerStats {
+  /** Connections in the table now. */
+  active: number;
+  /** Most connections in the table at once. */
+  peak: number;
+  /** Connections emitted early because the table was full. */
+  evicted: number;
+  /** Packets captured twice (same packet seen again within 10 ms), counted once. */
+  duplicates: number;
+  maxFlows: number;
+}
+
+const FIN = TcpFlag.FIN;
+const SYN = TcpFlag.SYN;
+const RST = TcpFlag.RST;
+const ACK = TcpFlag.ACK;
+
+/** A copy of the same packet (SPAN, -i any) arrives within this many seconds. */
+const DUPLICATE_WINDOW_S = 0.01;
+/**
+ * Ended connections (both FINs, or a RST) stay this long (capture time) so that
+ * late retransmitted FINs/ACKs/RSTs are still counted in them instead of
+ * starting a bogus midstream connection (a short TIME_WAIT). They are the first
+ * to go when the table is full, and leave without being marked evicted.
+ */
+const CLOSE_LINGER_S = 2;
+/**
+ * SYN-only connections leave the table on their own this long after their
+ * verdict was due (packet-driven, capture time). advance() does not wait.
+ */
+const SYN_GRACE_S = 30;
+/** Wireshark's out-of-order threshold before the handshake RTT is known. */
+const OOO_DEFAULT_S = 0.003;
+/** Wireshark: fast retransmission must follow the duplicate ACK within 20 ms. */
+const FAST_RETRANS_S = 0.02;
+/** Frame numbers kept per connection. */
+const MAX_FRAMES = 32;
+/** Of which at most this many are data retransmissions. */
+const RETRANS_FRAMES = 8;
+/** Only the first packets of each direction teach the TTL table (bounded work per packet). */
+const TTL_LEARN_PACKETS = 3;
+
+/** Ladder step in a plain number array: frame, ts, seq, ack, len, packed (flags | ttl << 9 | from << 17 | note << 19). */
+const LADDER_FIELDS = 6;
+// Ladder note codes
+const NOTE_NONE = 0;
+const NOTE_RETRANS = 1;
+const NOTE_DUP = 2;
+const NOTE_KEEPALIVE = 3;
+const NOTE_OOO = 4;
+const NOTE_TEXT = [null, "retransmission", "duplicate", "keep-alive", "out-of-order"] as const;
+// Ladder "from" codes
+const FROM_CLIENT = 0;
+const FROM_SERVER = 1;
+const FROM_ICMP = 2;
+
+const AUX_NONE = 0;
+const AUX_SYN_WAIT = 1;
+const AUX_CLOSED = 2;
+
+/** Why a flow leaves the table. */
+const EMIT_FINISH = 0;
+const EMIT_DUE = 1; // advance(): SYNs unanswered past the timeout
+const EMIT_EVICT = 2;
+const EMIT_LINGER = 3; // ended, linger over
+const EMIT_REUSE = 4; // a new SYN took over the 5-tuple
+
+/** Per-direction state: counters and Wireshark's tcp_analyze_seq_info. */
+class Dir {
+  packets = 0;
+  bytes = 0;
+  /** Sent anything at all. */
+  seen = false;
+  synSeen = false;
+  isn = 0;
+  /** Relative-number base (ISN, or first seq - 1 without a SYN, like Wireshark). */
+  base = 0;
+  finSeen = false;
+  rstSeen = false;
+  // Wireshark tcp_analyze_seq_info
+  nextKnown = false;
+  nextseq = 0;
+  nextseqTs = 0;
+  maxSeqToBeAcked = 0;
+  maxKnown = false;
+  lastack = 0;
+  lastackTs = 0;
+  window = -1; // Wireshark starts at G_MAXUINT32: never equal to a real window
+  dupacknum = 0;
+  lastWasKeepAlive = false;
+  lastWasZwp = false;
+  // duplicate detection: last two packets' signatures
+  d0IpId = -2;
+  d0Seq = 0;
+  d0Ack = 0;
+  d0FlagsLen = 0;
+  d0Win = 0;
+  d0Sig = 0;
+  d0Ts = -1e18;
+  /** Packets the other side had sent when this one was seen. */
+  d0Rev = 0;
+  d1IpId = -2;
+  d1Seq = 0;
+  d1Ack = 0;
+  d1FlagsLen = 0;
+  d1Win = 0;
+  d1Sig = 0;
+  d1Ts = -1e18;
+  d1Rev = 0;
+
+  reset(): void {
+    this.packets = 0;
+    this.bytes = 0;
+    this.seen = false;
+    this.synSeen = false;
+    this.isn = 0;
+    this.base = 0;
+    this.finSeen = false;
+    this.rstSeen = false;
+    this.nextKnown = false;
+    this.nextseq = 0;
+    this.nextseqTs = 0;
+    this.maxSeqToBeAcked = 0;
+    this.maxKnown = false;
+    this.lastack = 0;
+    this.lastackTs = 0;
+    this.window = -1;
+    this.dupacknum = 0;
+    this.lastWasKeepAlive = false;
+    this.lastWasZwp = false;
+    this.d0IpId = -2;
+    this.d0Ts = -1e18;
+    this.d1IpId = -2;
+    this.d1Ts = -1e18;
+  }
+}
+
+/** SYN-ACK and handshake timing of one connection. */
+class Handshake {
+  synAckTs = 0;
+  /** The SYN the first SYN-ACK answered (the last SYN before it). */
+  synForSynAckTs = 0;
+  /** The first SYN-ACK came after a SYN (not reordered before it). */
+  answersSyn = false;
+  lastSynAckTs = 0;
+  ackTs = 0;
+  rttSet = false;
+  synToSynAckMs = 0;
+  synAckToAckMs = 0;
+  totalMs = 0;
+}
+
+/** The state of a side that has sent nothing yet (shared, read-only by convention). */
+const NO_PACKETS = new Dir();
+const dirPool: Dir[] = [];
+
+class Flow {
+  id = 0;
+  hash = 0;
+  hnext: Flow | null = null;
+  lruPrev: Flow | null = null;
+  lruNext: Flow | null = null;
+  auxPrev: Flow | null = null;
+  auxNext: Flow | null = null;
+  aux = AUX_NONE;
+
+  ipv = 4;
+  // client (c) and server (s) endpoints
+  ca0 = 0;
+  ca1 = 0;
+  ca2 = 0;
+  ca3 = 0;
+  cp = 0;
+  sa0 = 0;
+  sa1 = 0;
+  sa2 = 0;
+  sa3 = 0;
+  sp = 0;
+
+  /**
+   * Per-direction state, allocated when that side sends its first packet
+   * (NO_PACKETS until then: a scan's SYN-only flows never pay for the server
+   * side). NO_PACKETS is shared and never written to.
+   */
+  c: Dir = NO_PACKETS;
+  s: Dir = NO_PACKETS;
+
+  firstTs = 0;
+  lastTs = 0;
+  endTs = 0;
+  ended = false;
+
+  syn = 0;
+  synAck = 0;
+  firstSynTs = 0;
+  lastSynTs = 0;
+  prevSynTs = 0;
+  /** Most recent pure SYN in either direction (Wireshark ts_mru_syn); 0 = none. */
+  mruSynTs = 0;
+  mruSynSet = false;
+  /** tshark's ts_first_rtt in seconds; 0 = not yet. */
+  firstRtt = 0;
+
+  /** Handshake timing, allocated at the first SYN-ACK (a scan's SYN-only flows never need it). */
+  hs: Handshake | null = null;
+  handshakeDone = false;
+
+  optMss = -1;
+  optWs = -1;
+  optSack = false;
+  optTs = false;
+
+  dataRetrans = 0;
+  duplicates = 0;
+
+  rstFrom = 0; // 0 none, 1 client, 2 server
+  rstTs = 0;
+  rstFrame = 0;
+  rstTtl = 0;
+  rstIpId = -1;
+
+  icmpType = -1;
+  icmpCode = 0;
+  icmpTs = 0;
+  icmpFrame = 0;
+  icmpIpv = 4;
+  icmpA0 = 0;
+  icmpA1 = 0;
+  icmpA2 = 0;
+  icmpA3 = 0;
+
+  /** Frame numbers behind the verdict, in capture order (so already sorted). */
+  frames: number[] = [];
+  ladderN = 0;
+  /** Packets offered to the ladder (for ladderTruncated). */
+  ladderSeen = 0;
+  /** Ladder steps, LADDER_FIELDS numbers each (a plain array: cheap to allocate, kept when pooled). */
+  ladder: number[] = [];
+
+  /** Hand the frame list over to the emitted connection (no copy). */
+  takeFrames(): number[] {
+    const f = this.frames;
+    this.frames = [];
+    return f;
+  }
+
+  constructor() {}
+
+  reset(): void {
+    this.hnext = this.lruPrev = this.lruNext = this.auxPrev = this.auxNext = null;
+    this.aux = AUX_NONE;
+    if (this.c !== NO_PACKETS) {
+      this.c.reset();
+      if (dirPool.length < 8192) dirPool.push(this.c);
+      this.c = NO_PACKETS;
+    }
+    if (this.s !== NO_PACKETS) {
+      this.s.reset();
+      if (dirPool.length < 8192) dirPool.push(this.s);
+      this.s = NO_PACKETS;
+    }
+    this.firstTs = this.lastTs = this.endTs = 0;
+    this.ended = false;
+    this.syn = this.synAck = 0;
+    this.firstSynTs = this.lastSynTs = this.prevSynTs = 0;
+    this.mruSynTs = 0;
+    this.mruSynSet = false;
+    this.firstRtt = 0;
+    this.hs = null;
+    this.handshakeDone = false;
+    this.optMss = this.optWs = -1;
+    this.optSack = this.optTs = false;
+    this.dataRetrans = 0;
+    this.duplicates = 0;
+    this.rstFrom = 0;
+    this.rstTs = this.rstFrame = this.rstTtl = 0;
+    this.rstIpId = -1;
+    this.icmpType = -1;
+    this.icmpCode = this.icmpTs = this.icmpFrame = 0;
+    if (this.frames.length !== 0) this.frames = [];
+    this.ladderN = 0;
+    this.ladderSeen = 0;
+    this.ladder.length = 0;
+  }
+}
+
+function endpointHash(w0: number, w1: number, w2: number, w3: number, port: number): number {
+  let h = Math.imul(w0 ^ 0x27d4eb2f, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 15) ^ w1, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 13) ^ w2, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 16) ^ w3, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 15) ^ port, 0x27d4eb2f);
+  return h ^ (h >>> 16);
+}
+
+const FLAG_NAMES: [number, string][] = [
+  [TcpFlag.FIN, "FIN"],
+  [TcpFlag.SYN, "SYN"],
+  [TcpFlag.RST, "RST"],
+  [TcpFlag.PSH, "PSH"],
+  [TcpFlag.ACK, "ACK"],
+  [TcpFlag.URG, "URG"],
+  [TcpFlag.ECE, "ECE"],
+  [TcpFlag.CWR, "CWR"],
+  [TcpFlag.NS, "NS"],
+];
+const flagTextCache = new Map<number, string>();
+/** Flags as text in Wireshark's order, e.g. "SYN,ACK", "FIN,PSH,ACK"; "none" when no flag is set. */
+export function flagsText(flags: number): string {
+  let t = flagTextCache.get(flags);
+  if (t !== undefined) return t;
+  const parts: string[] = [];
+  for (const [bit, name] of FLAG_NAMES) if (flags & bit) parts.push(name);
+  t = parts.length ? parts.join(",") : "none";
+  flagTextCache.set(flags, t);
+  return t;
+}
+
+export class FlowTracker {
+  private readonly synTimeoutS: number;
+  private readonly maxFlows: number;
+  private readonly ladderLimit: number;
+  private readonly ladderProblemsOnly: boolean;
+  private readonly onConnection: (c: Connection) => void;
+
+  private buckets: (Flow | null)[];
+  private bucketMask: number;
+  private lruHead: Flow | null = null;
+  private lruTail: Flow | null = null;
+  private synHead: Flow | null = null;
+  private synTail: Flow | null = null;
+  private closedHead: Flow | null = null;
+  private closedTail: Flow | null = null;
+  private readonly pool: Flow[] = [];
+  private nextId = 0;
+  /** Latest timestamp seen in the whole capture (capture end at finish()). */
+  private maxTs = -Infinity;
+  private readonly ttlTable = new AddressTtlTable();
+  private readonly scratchA = new Uint32Array(4);
+  private readonly v4Text = new Map<number, string>();
+  private finished = false;
+
+  readonly stats: FlowTrackerStats;
+
+  constructor(opts: FlowTrackerOptions) {
+    this.synTimeoutS = opts.synTimeoutS ?? 3;
+    this.maxFlows = Math.max(1, Math.floor(opts.maxFlows ?? 1_000_000));
+    this.ladderLimit = Math.max(0, Math.floor(opts.ladderLimit ?? 12));
+    this.ladderProblemsOnly = opts.ladderFor === "problems";
+    this.onConnection = opts.onConnection;
+    this.stats = { active: 0, peak: 0, evicted: 0, duplicates: 0, maxFlows: this.maxFlows };
+    this.bucketMask = 4095;
+    this.buckets = new Array<Flow | null>(4096).fill(null);
+  }
+
+  // ------------------------------------------------------------------ packets
+
+  packet(view: PacketView, frame: number, tsSec: number, tsNsec: number): void {
+    const ts = tsSec + tsNsec * 1e-9;
+    if (ts > this.maxTs) this.maxTs = ts;
+    // Verdicts that became due leave first (O(1) when none is): ended
+    // connections past their linger, and the oldest SYN-only connections
+    // SYN_GRACE_S after they were due (see synDue): late answers (an ICMPv6
+    // address unreachable comes 3 s after the SYN) still count, and the table
+    // holds only what is in progress, so a scan of a million ports does not
+    // fill it.
+    const now = this.maxTs;
+    while (this.closedHead !== null && this.closedHead.endTs + CLOSE_LINGER_S < now) {
+      this.emit(this.closedHead, EMIT_LINGER);
+    }
+    while (this.synHead !== null && this.synDue(this.synHead) + SYN_GRACE_S <= now) {
+      this.emit(this.synHead, EMIT_DUE);
+    }
+    if (view.kind === Kind.TCP) this.tcp(view, frame, ts);
+    else if (view.kind === Kind.ICMP_UNREACH) this.icmp(view, frame, ts);
+  }
+
+  private lookup(
+    ipv: number,
+    a: Uint32Array,
+    ap: number,
+    b: Uint32Array,
+    bp: number,
+    h: number,
+  ): Flow | null {
+    let f = this.buckets[h & this.bucketMask] ?? null;
+    const a0 = a[0]! | 0,
+      a1 = a[1]! | 0,
+      a2 = a[2]! | 0,
+      a3 = a[3]! | 0;
+    const b0 = b[0]! | 0,
+      b1 = b[1]! | 0,
+      b2 = b[2]! | 0,
+      b3 = b[3]! | 0;
+    while (f !== null) {
+      if (f.hash === h && f.ipv === ipv) {
+        if (
+          f.cp === ap &&
+          f.sp === bp &&
+          f.ca0 === a0 &&
+          f.sa0 === b0 &&
+          f.ca1 === a1 &&
+          f.ca2 === a2 &&
+          f.ca3 === a3 &&
+          f.sa1 === b1 &&
+          f.sa2 === b2 &&
+          f.sa3 === b3
+        )
+          return f;
+        if (
+          f.cp === bp &&
+          f.sp === ap &&
+          f.ca0 === b0 &&
+          f.sa0 === a0 &&
+          f.ca1 === b1 &&
+          f.ca2 === b2 &&
+          f.ca3 === b3 &&
+          f.sa1 === a1 &&
+          f.sa2 === a2 &&
+          f.sa3 === a3
+        )
+          return f;
+      }
+      f = f.hnext;
+    }
+    return null;
+  }
+
+  private tcp(v: PacketView, frame: number, ts: number): void {
+    const src = v.src;
+    const dst = v.dst;
+    const h =
+      endpointHash(src[0]!, src[1]!, src[2]!, src[3]!, v.srcPort) ^
+      endpointHash(dst[0]!, dst[1]!, dst[2]!, dst[3]!, v.dstPort);
+    const flags = v.flags;
+    const pureSyn = (flags & (SYN | ACK)) === SYN;
+    let f = this.lookup(v.ipVersion, src, v.srcPort, dst, v.dstPort, h);
+    let fromClient = false;
+    if (f !== null) {
+      fromClient =
+        f.cp === v.srcPort &&
+        f.ca0 === (src[0]! | 0) &&
+        f.ca1 === (src[1]! | 0) &&
+        f.ca2 === (src[2]! | 0) &&
+        f.ca3 === (src[3]! | 0);
+      if (pureSyn) {
+        const side = fromClient ? f.c : f.s;
+        if (fromClient && f.c.synSeen && (v.seq | 0) === f.c.isn) {
+          // retransmitted SYN: same connection
+        } else if (side.seen || side.synSeen) {
+          // A SYN with another ISN on a known 5-tuple: port reuse, a new connection
+          // (Wireshark "TCP Port numbers reused", Zeek's new uid).
+          this.emit(f, EMIT_REUSE);
+          f = null;
+        }
+        // else if from the client that has sent nothing yet: the SYN-ACK was
+        // captured before its SYN (capture reordering); the SYN still opens
+        // this connection (outcome() looks at c.synSeen).
+        // else: a pure SYN from the server side that never sent anything: simultaneous open, keep.
+      }
+    }
+    if (f === null) {
+      f = this.create(v, h, ts);
+      fromClient = true;
+      if ((flags & (SYN | ACK)) === (SYN | ACK)) {
+        // First packet seen is a SYN-ACK: its destination is the client.
+        this.setEndpoints(f, v.ipVersion, dst, v.dstPort, src, v.srcPort);
+        fromClient = false;
+      }
+    } else {
+      this.lruTouch(f);
+    }
+    this.segment(f, v, frame, ts, fromClient);
+  }
+
+  private setEndpoints(f: Flow, ipv: number, c: Uint32Array, cp: number, s: Uint32Array, sp: number): void {
+    // Address words as signed int32, like sequence numbers (unboxed in V8).
+    f.ipv = ipv;
+    f.ca0 = c[0]! | 0;
+    f.ca1 = c[1]! | 0;
+    f.ca2 = c[2]! | 0;
+    f.ca3 = c[3]! | 0;
+    f.cp = cp;
+    f.sa0 = s[0]! | 0;
+    f.sa1 = s[1]! | 0;
+    f.sa2 = s[2]! | 0;
+    f.sa3 = s[3]! | 0;
+    f.sp = sp;
+  }
+
+  private create(v: PacketView, h: number, ts: number): Flow {
+    while (this.stats.active >= this.maxFlows) {
+      if (this.closedHead !== null) this.emit(this.closedHead, EMIT_LINGER);
+      else if (this.lruHead !== null) this.emit(this.lruHead, EMIT_EVICT);
+      else break;
+    }
+    const f = this.pool.pop() ?? new Flow();
+    f.id = this.nextId++;
+    f.hash = h;
+    this.setEndpoints(f, v.ipVersion, v.src, v.srcPort, v.dst, v.dstPort);
+    f.firstTs = ts;
+    f.lastTs = ts;
+    // hash table
+    const i = h & this.bucketMask;
+    f.hnext = this.buckets[i] ?? null;
+    this.buckets[i] = f;
+    // LRU tail
+    f.lruPrev = this.lruTail;
+    f.lruNext = null;
+    if (this.lruTail !== null) this.lruTail.lruNext = f;
+    else this.lruHead = f;
+    this.lruTail = f;
+    this.stats.active++;
+    if (this.stats.active > this.stats.peak) this.stats.peak = this.stats.active;
+    if (this.stats.active > this.buckets.length) this.grow();
+    return f;
+  }
+
+  private grow(): void {
+    const n = this.buckets.length * 2;
+    const nb = new Array<Flow | null>(n).fill(null);
+    const mask = n - 1;
+    for (let f = this.lruHead; f !== null; f = f.lruNext) {
+      const i = f.hash & mask;
+      f.hnext = nb[i] ?? null;
+      nb[i] = f;
+    }
+    this.buckets = nb;
+    this.bucketMask = mask;
+  }
+
+  private lruTouch(f: Flow): void {
+    if (this.lruTail === f) return;
+    // unlink
+    if (f.lruPrev !== null) f.lruPrev.lruNext = f.lruNext;
+    else this.lruHead = f.lruNext;
+    if (f.lruNext !== null) f.lruNext.lruPrev = f.lruPrev;
+    // append
+    f.lruPrev = this.lruTail;
+    f.lruNext = null;
+    if (this.lruTail !== null) this.lruTail.lruNext = f;
+    else this.lruHead = f;
+    this.lruTail = f;
+  }
+
+  private auxUnlink(f: Flow): void {
+    if (f.aux === AUX_NONE) return;
+    const syn = f.aux === AUX_SYN_WAIT;
+    if (f.auxPrev !== null) f.auxPrev.auxNext = f.auxNext;
+    else if (syn) this.synHead = f.auxNext;
+    else this.closedHead = f.auxNext;
+    if (f.auxNext !== null) f.auxNext.auxPrev = f.auxPrev;
+    else if (syn) this.synTail = f.auxPrev;
+    else this.closedTail = f.auxPrev;
+    f.auxPrev = f.auxNext = null;
+    f.aux = AUX_NONE;
+  }
+
+  private auxAppend(f: Flow, which: number): void {
+    if (f.aux !== AUX_NONE) this.auxUnlink(f);
+    f.aux = which;
+    if (which === AUX_SYN_WAIT) {
+      f.auxPrev = this.synTail;
+      if (this.synTail !== null) this.synTail.auxNext = f;
+      else this.synHead = f;
+      this.synTail = f;
+    } else {
+      f.auxPrev = this.closedTail;
+      if (this.closedTail !== null) this.closedTail.auxNext = f;
+      else this.closedHead = f;
+      this.closedTail = f;
+    }
+  }
+
+  private addFrame(f: Flow, frame: number): void {
+    if (f.frames.length < MAX_FRAMES) f.frames.push(frame);
+  }
+
+  private ladderAdd(
+    f: Flow,
+    frame: number,
+    ts: number,
+    from: number,
+    flags: number,
+    seq: number,
+    ack: number,
+    len: number,
+    ttl: number,
+    note: number,
+  ): void {
+    f.ladderSeen++;
+    if (f.ladderN >= this.ladderLimit) return;
+    f.ladder.push(frame, ts, seq, ack, len, (flags & 0x1ff) | ((ttl & 0xff) << 9) | (from << 17) | (note << 19));
+    f.ladderN++;
+  }
+
+  /**
+   * Is this the same packet captured again (SPAN port, -i any)? Same
+   * direction, same header fields, within 10 ms, and nothing from the other
+   * side in between: a bit-identical resend that answers the other side (a
+   * SYN-ACK resent for a retransmitted SYN, IP ID 0 and the same TCP
+   * timestamp tick) is a real packet, not a copy.
+   */
+  private isDuplicate(
+    d: Dir,
+    rev: Dir,
+    v: PacketView,
+    ts: number,
+    seq: number,
+    ack: number,
+    flagsLen: number,
+    sig: number,
+  ): boolean {
+    const ipId = v.ipId;
+    const revN = rev.packets;
+    if (
+      d.d0Seq === seq &&
+      d.d0Ack === ack &&
+      d.d0FlagsLen === flagsLen &&
+      d.d0Win === v.window &&
+      d.d0IpId === ipId &&
+      d.d0Sig === sig &&
+      d.d0Rev === revN &&
+      ts - d.d0Ts <= DUPLICATE_WINDOW_S &&
+      ts >= d.d0Ts - DUPLICATE_WINDOW_S
+    )
+      return true;
+    if (
+      d.d1Seq === seq &&
+      d.d1Ack === ack &&
+      d.d1FlagsLen === flagsLen &&
+      d.d1Win === v.window &&
+      d.d1IpId === ipId &&
+      d.d1Sig === sig &&
+      d.d1Rev === revN &&
+      ts - d.d1Ts <= DUPLICATE_WINDOW_S &&
+      ts >= d.d1Ts - DUPLICATE_WINDOW_S
+    )
+      return true;
+    // remember: shift 0 -> 1
+    d.d1IpId = d.d0IpId;
+    d.d1Seq = d.d0Seq;
+    d.d1Ack = d.d0Ack;
+    d.d1FlagsLen = d.d0FlagsLen;
+    d.d1Win = d.d0Win;
+    d.d1Sig = d.d0Sig;
+    d.d1Ts = d.d0Ts;
+    d.d1Rev = d.d0Rev;
+    d.d0Rev = revN;
+    d.d0IpId = ipId;
+    d.d0Seq = seq;
+    d.d0Ack = ack;
+    d.d0FlagsLen = flagsLen;
+    d.d0Win = v.window;
+    d.d0Sig = sig;
+    d.d0Ts = ts;
+    return false;
+  }
+
+  private segment(f: Flow, v: PacketView, frame: number, ts: number, fromClient: boolean): void {
+    if (fromClient) {
+      if (f.c === NO_PACKETS) f.c = dirPool.pop() ?? new Dir();
+    } else if (f.s === NO_PACKETS) f.s = dirPool.pop() ?? new Dir();
+    const fwd = fromClient ? f.c : f.s;
+    const rev = fromClient ? f.s : f.c;
+    const flags = v.flags;
+    // Sequence numbers are kept as signed 32-bit integers (x | 0): V8 stores
+    // those unboxed, while uint32 values above 2^31 would each need a heap
+    // number. seqLt & co. work the same on both; relative numbers use >>> 0.
+    const seq = v.seq | 0;
+    const ack = v.ack | 0;
+    const seglen = v.payloadLen;
+    const fromCode = fromClient ? FROM_CLIENT : FROM_SERVER;
+
+    // ---- duplicate copy of the same packet: counted once, never analysed
+    // IPv6 has no IP ID: the TCP timestamp (or the first SACK edge) stands in
+    // for it, since a real retransmission carries a fresh TSval.
+    const sig = v.hasTimestamps ? v.tsVal | 0 : v.sackBlocks > 0 ? v.sackEdges[1]! | 0 : -1;
+    const flagsLen = (flags & 0x1ff) + seglen * 512;
+    if (fwd.seen && this.isDuplicate(fwd, rev, v, ts, seq, ack, flagsLen, sig)) {
+      f.duplicates++;
+      this.stats.duplicates++;
+      this.ladderAdd(f, frame, ts, fromCode, flags, seq, ack, seglen, v.ttl, NOTE_DUP);
+      if (ts > f.lastTs) f.lastTs = ts;
+      return;
+    }
+    if (!fwd.seen) {
+      this.isDuplicate(fwd, rev, v, ts, seq, ack, flagsLen, sig); // seed the signature ring
+      fwd.seen = true;
+      fwd.base = (flags & SYN) !== 0 ? seq : (seq - 1) | 0;
+    }
+    if (ts > f.lastTs) f.lastTs = ts;
+    fwd.packets++;
+    fwd.bytes += seglen;
+
+    // ---- TTL evidence for forged-RST detection (first packets of each direction only)
+    if ((flags & RST) === 0 && fwd.packets <= TTL_LEARN_PACKETS) {
+      this.ttlTable.learn(v.ipVersion, v.src, v.ttl, v.ipId);
+    }
+
+    // ---- handshake and connection state
+    if ((flags & SYN) !== 0) {
+      if ((flags & ACK) === 0) {
+        f.mruSynTs = ts;
+        f.mruSynSet = true;
+        if (fromClient) {
+          if (!f.c.synSeen) {
+            f.c.synSeen = true;
+            f.c.isn = seq;
+            f.c.base = seq;
+            f.firstSynTs = ts;
+            f.optMss = v.mss;
+            f.optWs = v.windowScale;
+            f.optSack = v.sackPermitted;
+            f.optTs = v.hasTimestamps;
+            f.prevSynTs = ts;
+          } else {
+            f.prevSynTs = f.lastSynTs;
+          }
+          f.syn++;
+          f.lastSynTs = ts;
+          this.addFrame(f, frame);
+          if (!f.s.synSeen && !f.ended) this.auxAppend(f, AUX_SYN_WAIT); // (re)queue at the tail: waiting again
+        }
+      } else if (!fromClient) {
+        // SYN-ACK from the server
+        f.synAck++;
+        if (!f.s.synSeen) {
+          f.s.synSeen = true;
+          f.s.isn = seq;
+          f.s.base = seq;
+          const hs = new Handshake();
+          hs.synAckTs = ts;
+          hs.synForSynAckTs = f.lastSynTs;
+          hs.answersSyn = f.c.synSeen;
+          f.hs = hs;
+        }
+        if (f.hs !== null) f.hs.lastSynAckTs = ts;
+        this.addFrame(f, frame);
+        if (f.aux === AUX_SYN_WAIT) this.auxUnlink(f);
+      }
+    } else if ((flags & ACK) !== 0 && (flags & RST) === 0 && fromClient && f.hs !== null && !f.handshakeDone) {
+      // The client's ACK of the SYN-ACK completes the handshake.
+      f.handshakeDone = true;
+      const hs = f.hs;
+      hs.ackTs = ts;
+      this.addFrame(f, frame);
+      if (hs.answersSyn) {
+        hs.rttSet = true;
+        hs.synToSynAckMs = (hs.synAckTs - hs.synForSynAckTs) * 1000;
+        hs.synAckToAckMs = (ts - hs.lastSynAckTs) * 1000;
+        hs.totalMs = (ts - f.lastSynTs) * 1000;
+      }
+    }
+    if ((flags & FIN) !== 0 && !fwd.finSeen) {
+      fwd.finSeen = true;
+      this.addFrame(f, frame);
+      if (f.c.finSeen && f.s.finSeen) this.end(f, ts);
+    }
+    if ((flags & RST) !== 0) {
+      if (!fwd.rstSeen) {
+        fwd.rstSeen = true;
+        if (f.rstFrom === 0) {
+          f.rstFrom = fromClient ? 1 : 2;
+          f.rstTs = ts;
+          f.rstFrame = frame;
+          f.rstTtl = v.ttl;
+          f.rstIpId = v.ipId;
+        }
+        this.addFrame(f, frame);
+      }
+      this.end(f, ts);
+    }
+
+    // ---- Wireshark's sequence analysis
+    const note = this.analyze(f, fwd, rev, v, ts, seq, ack, seglen, flags);
+    if (note === NOTE_RETRANS && (flags & SYN) === 0) {
+      f.dataRetrans++;
+      // The first few retransmitted segments are part of the evidence (frames stays bounded).
+      if (f.dataRetrans <= RETRANS_FRAMES) this.addFrame(f, frame);
+    }
+
+    // tshark's tcp.analysis.initial_rtt: first ACK without SYN after a pure SYN
+    if ((flags & (SYN | ACK)) === ACK && f.mruSynSet && f.firstRtt === 0) {
+      f.firstRtt = ts - f.mruSynTs;
+      if (f.firstRtt <= 0) f.firstRtt = 1e-9;
+    }
+
+    this.ladderAdd(f, frame, ts, fromCode, flags, seq, ack, seglen, v.ttl, note);
+  }
+
+  /**
+   * Wireshark's tcp_analyze_sequence_number (epan/dissectors/packet-tcp.c,
+   * as in tshark 4.0), reduced to what decides tcp.analysis.retransmission,
+   * out-of-order and keep-alive. Returns a NOTE_* code for this segment.
+   * Difference: Wireshark treats nextseq == 0 as "unknown"; a boolean is used
+   * here so a connection whose sequence space crosses 0 is still analysed.
+   */
+  private analyze(
+    f: Flow,
+    fwd: Dir,
+    rev: Dir,
+    v: PacketView,
+    ts: number,
+    seq: number,
+    ack: number,
+    seglen: number,
+    flags: number,
+  ): number {
+    let note = NOTE_NONE;
+    let keepAlive = false;
+    let zwp = false;
+    let skipToFinishedFwd = false;
+    const window = v.window;
+    const hasAck = (flags & ACK) !== 0;
+
+    // ZERO WINDOW PROBE
+    if (seglen === 1 && fwd.nextKnown && seq === fwd.nextseq && rev.window === 0) {
+      zwp = true;
+      skipToFinishedFwd = true;
+    }
+    if (!skipToFinishedFwd) {
+      // LOST PACKET: only disables bytes-in-flight in Wireshark; nothing to do here.
+      // KEEP ALIVE
+      if (
+        (seglen === 0 || seglen === 1) &&
+        fwd.nextKnown &&
+        seq === ((fwd.nextseq - 1) | 0) &&
+        (flags & (SYN | FIN | RST)) === 0
+      ) {
+        keepAlive = true;
+      }
+      const pureCtl = seglen === 0 && (flags & (SYN | FIN | RST)) === 0 && fwd.nextKnown && seq === fwd.nextseq;
+      // KEEP ALIVE ACK / ZERO WINDOW PROBE ACK end the forward checks
+      if (pureCtl && ack === fwd.lastack && window === fwd.window && (window !== 0 ? rev.lastWasKeepAlive : rev.lastWasZwp)) {
+        skipToFinishedFwd = true;
+      } else if (pureCtl && window !== 0 && window === fwd.window && ack === fwd.lastack) {
+        // DUPLICATE ACK
+        if (fwd.dupacknum === -1) fwd.dupacknum = 1;
+        else fwd.dupacknum++;
+      }
+    }
+    // finished_fwd: a new ack number resets the duplicate-ack count
+    if (ack !== fwd.lastack) fwd.dupacknum = 0;
+
+    // ACKED LOST PACKET (affects the reverse duplicate-ack counter)
+    if (hasAck && rev.maxKnown && seqGt(ack, rev.maxSeqToBeAcked)) {
+      if (rev.maxSeqToBeAcked >>> 0 > rev.nextseq >>> 0) {
+        // an unsigned comparison in Wireshark, not a sequence-space one
+        rev.maxSeqToBeAcked = rev.nextseq;
+      } else {
+        rev.dupacknum = -1;
+      }
+    }
+
+    // RETRANSMISSION / FAST RETRANSMISSION / OUT-OF-ORDER / SPURIOUS
+    if (seglen > 0 || (flags & (SYN | FIN)) !== 0) {
+      if (keepAlive) {
+        note = NOTE_KEEPALIVE;
+      } else {
+        let notAdvanced = fwd.nextKnown && seqLt(seq, fwd.nextseq);
+        if (seglen > 1 && ((fwd.nextseq - 1) | 0) === seq) notAdvanced = false;
+        const tAck = ts - rev.lastackTs;
+        const tNext = ts - fwd.nextseqTs;
+        const oooThres = f.firstRtt > 0 ? f.firstRtt : OOO_DEFAULT_S;
+        if (notAdvanced && rev.dupacknum >= 2 && rev.lastack === seq && tAck >= 0 && tAck < FAST_RETRANS_S) {
+          note = NOTE_RETRANS; // fast retransmission: also tcp.analysis.retransmission
+        } else if (notAdvanced && tNext >= 0 && tNext < oooThres && fwd.nextseq !== ((seq + seglen) | 0)) {
+          note = NOTE_OOO;
+        } else if (seglen > 0 && rev.lastack !== 0 && seqLe((seq + seglen) | 0, rev.lastack)) {
+          note = NOTE_RETRANS; // spurious retransmission: also tcp.analysis.retransmission
+        } else if (notAdvanced) {
+          note = NOTE_RETRANS;
+        }
+      }
+    } else if (keepAlive) {
+      note = NOTE_KEEPALIVE;
+    }
+
+    // finished_checking_retransmission_type: advance nextseq
+    let nextseq = (seq + seglen) | 0;
+    if ((flags & (SYN | FIN)) !== 0) nextseq = (nextseq + 1) | 0;
+    if (!fwd.nextKnown || seqGt(nextseq, fwd.nextseq)) {
+      if (!zwp) {
+        fwd.nextKnown = true;
+        fwd.nextseq = nextseq;
+        fwd.nextseqTs = ts;
+      }
+    }
+    if (!fwd.maxKnown || seq === fwd.maxSeqToBeAcked) {
+      if (!zwp) {
+        fwd.maxKnown = true;
+        fwd.maxSeqToBeAcked = fwd.nextseq;
+      }
+    }
+    fwd.window = window;
+    fwd.lastack = ack;
+    fwd.lastackTs = ts;
+    fwd.lastWasKeepAlive = keepAlive;
+    fwd.lastWasZwp = zwp;
+    return note;
+  }
+
+  private end(f: Flow, ts: number): void {
+    if (f.ended) return;
+    f.ended = true;
+    f.endTs = ts;
+    this.auxAppend(f, AUX_CLOSED);
+  }
+
+  // ------------------------------------------------------------------ ICMP
+
+  private icmp(v: PacketView, frame: number, ts: number): void {
+    if (v.innerIpVersion === 0 || v.innerProto !== 6 || !v.innerHasPorts) return;
+    if (v.innerFlags >= 0 && (v.innerFlags & (SYN | ACK)) !== SYN) return; // quotes something other than a SYN
+    const a = v.innerSrc;
+    const b = v.innerDst;
+    const h =
+      endpointHash(a[0]!, a[1]!, a[2]!, a[3]!, v.innerSrcPort) ^ endpointHash(b[0]!, b[1]!, b[2]!, b[3]!, v.innerDstPort);
+    const f = this.lookup(v.innerIpVersion, a, v.innerSrcPort, b, v.innerDstPort, h);
+    if (f === null) return;
+    // The quoted datagram must be the client's SYN of this connection, before any answer.
+    if (!(f.cp === v.innerSrcPort && f.ca0 === (a[0]! | 0) && f.ca1 === (a[1]! | 0) && f.ca2 === (a[2]! | 0) && f.ca3 === (a[3]! | 0)))
+      return;
+    if (!f.c.synSeen || f.s.synSeen || f.handshakeDone) return;
+    if (v.innerHasSeq && (v.innerSeq | 0) !== f.c.isn) return;
+    if (f.icmpType < 0) {
+      f.icmpType = v.icmpType;
+      f.icmpCode = v.icmpCode;
+      f.icmpTs = ts;
+      f.icmpFrame = frame;
+      f.icmpIpv = v.ipVersion;
+      f.icmpA0 = v.src[0]! | 0;
+      f.icmpA1 = v.src[1]! | 0;
+      f.icmpA2 = v.src[2]! | 0;
+      f.icmpA3 = v.src[3]! | 0;
+      this.addFrame(f, frame);
+    }
+    if (ts > f.lastTs) f.lastTs = ts;
+    this.lruTouch(f);
+    this.ladderAdd(
+      f,
+      frame,
+      ts,
+      FROM_ICMP,
+      0,
+      v.innerHasSeq ? v.innerSeq | 0 : f.c.isn,
+      0,
+      v.icmpType * 256 + v.icmpCode,
+      v.ttl,
+      NOTE_NONE,
+    );
+  }
+
+  // ------------------------------------------------------------------ time
+
+  /**
+   * Emit verdicts that became due by `nowSec` (capture time in file mode,
+   * wall clock in live mode): ended connections past their short linger, and
+   * connections whose SYNs got no answer. A SYN-only connection is due
+   * synTimeoutS after its last SYN, or 2.5 x its last retransmission gap if
+   * longer, so a client still backing off (1, 2, 4, 8 s ...) is not cut in two.
+   * Meant for live capture (verdicts as soon as they are due). File analysis
+   * need not call it: packet() emits SYN-only connections itself, 30 s of
+   * capture time after they were due, so late answers still count.
+   */
+  advance(nowSec: number): void {
+    if (nowSec > this.maxTs) this.maxTs = nowSec;
+    while (this.closedHead !== null && this.closedHead.endTs + CLOSE_LINGER_S < nowSec) {
+      this.emit(this.closedHead, EMIT_LINGER);
+    }
+    let f = this.synHead;
+    while (f !== null && f.lastSynTs + this.synTimeoutS <= nowSec) {
+      const next = f.auxNext;
+      if (this.synDue(f) <= nowSec) this.emit(f, EMIT_DUE);
+      f = next;
+    }
+  }
+
+  /**
+   * When a SYN-only connection's verdict is due: synTimeoutS after its last
+   * SYN, or 2.5 x its last retransmission gap if longer (TCP backs off by
+   * doubling, so the next SYN would come within 2 x the last gap).
+   */
+  private synDue(f: Flow): number {
+    const gap = f.syn > 1 ? f.lastSynTs - f.prevSynTs : 0;
+    return f.lastSynTs + Math.max(this.synTimeoutS, 2.5 * gap);
+  }
+
+  /**
+   * End of capture: every remaining connection with its final verdict, in
+   * connection order. `captureEndTs` is the timestamp of the capture's last
+   * record of any kind (a trailing ping or ARP counts: it proves the capture
+   * was still running); without it the last TCP/ICMP packet's time is used.
+   * A SYN-only connection is "pending" when the capture ended less than
+   * synTimeoutS after its last SYN, else "unanswered".
+   */
+  finish(captureEndTs?: number): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (captureEndTs !== undefined && captureEndTs > this.maxTs) this.maxTs = captureEndTs;
+    const rest: Flow[] = [];
+    for (let f = this.lruHead; f !== null; f = f.lruNext) rest.push(f);
+    rest.sort((x, y) => x.id - y.id);
+    for (const f of rest) this.emit(f, EMIT_FINISH);
+  }
+
+  /** Live view: SYNs waiting for an answer now (oldest first). */
+  waitingSyns(
+    nowSec: number,
+    limit: number,
+  ): { client: Endpoint; server: Endpoint; firstSynTs: number; syns: number }[] {
+    const out: { client: Endpoint; server: Endpoint; firstSynTs: number; syns: number }[] = [];
+    for (let f = this.synHead; f !== null && out.length < limit; f = f.auxNext) {
+      // Skip ICMP-rejected attempts (they have an answer of sorts) and SYNs stamped after `now`.
+      if (f.icmpType >= 0 || f.ended || f.firstSynTs > nowSec) continue;
+      out.push({ client: this.clientEndpoint(f), server: this.serverEndpoint(f), firstSynTs: f.firstSynTs, syns: f.syn });
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ emission
+
+  /**
+   * Address text, with a bounded cache for IPv4 (the same few servers and
+   * clients come back in every connection; the same string instance also
+   * makes the diagnoser's map lookups cheap).
+   */
+  private addrText(ipv: number, w0: number, w1: number, w2: number, w3: number): string {
+    if (ipv === 4) {
+      const hit = this.v4Text.get(w0);
+      if (hit !== undefined) return hit;
+    }
+    const a = this.scratchA;
+    a[0] = w0;
+    a[1] = w1;
+    a[2] = w2;
+    a[3] = w3;
+    const t = formatAddr(ipv, a);
+    if (ipv === 4) {
+      if (this.v4Text.size >= 65536) this.v4Text.clear();
+      this.v4Text.set(w0, t);
+    }
+    return t;
+  }
+
+  private clientEndpoint(f: Flow): Endpoint {
+    return { ip: this.addrText(f.ipv, f.ca0, f.ca1, f.ca2, f.ca3), port: f.cp };
+  }
+
+  private serverEndpoint(f: Flow): Endpoint {
+    return { ip: this.addrText(f.ipv, f.sa0, f.sa1, f.sa2, f.sa3), port: f.sp };
+  }
+
+  private remove(f: Flow): void {
+    // hash chain
+    const i = f.hash & this.bucketMask;
+    let p = this.buckets[i] ?? null;
+    if (p === f) this.buckets[i] = f.hnext;
+    else {
+      while (p !== null && p.hnext !== f) p = p.hnext;
+      if (p !== null) p.hnext = f.hnext;
+    }
+    // LRU
+    if (f.lruPrev !== null) f.lruPrev.lruNext = f.lruNext;
+    else this.lruHead = f.lruNext;
+    if (f.lruNext !== null) f.lruNext.lruPrev = f.lruPrev;
+    else this.lruTail = f.lruPrev;
+    this.auxUnlink(f);
+    this.stats.active--;
+  }
+
+  private emit(f: Flow, why: number): void {
+    this.remove(f);
+    if (why === EMIT_EVICT) this.stats.evicted++;
+    const c = this.build(f, why);
+    // Pooled flows are at most the peak table size: memory the table needed anyway.
+    if (this.pool.length < 65536) {
+      f.reset();
+      this.pool.push(f);
+    }
+    this.onConnection(c);
+  }
+
+  private outcome(f: Flow, why: number): Outcome {
+    if (!f.c.synSeen) return "midstream";
+    if (f.handshakeDone) {
+      if (f.rstFrom !== 0 && f.rstTs >= f.hs!.ackTs) return "reset";
+      if (f.c.finSeen || f.s.finSeen) return "closed";
+      if (f.rstFrom !== 0) return "reset";
+      return "established";
+    }
+    if (f.s.synSeen) return "synack-unacked";
+    if (f.s.rstSeen) return "refused";
+    if (f.icmpType >= 0) return "icmp-rejected";
+    if (f.c.rstSeen) return "aborted-by-client";
+    // Only SYNs (perhaps a client FIN) and no answer.
+    if (why === EMIT_FINISH || why === EMIT_EVICT) {
+      return this.maxTs - f.lastSynTs < this.synTimeoutS ? "pending" : "unanswered";
+    }
+    return "unanswered";
+  }
+
+  /**
+   * Zeek's conn_state, from the endpoint states its TCP analyser reaches:
+   * a SYN-ACK answering a SYN makes both endpoints ESTABLISHED (so
+   * SYN + SYN-ACK without the client's ACK is "S1", history "Sh"); a RST puts
+   * its sender in RESET, a FIN in CLOSED; no SYN first means PARTIAL.
+   */
+  private zeekState(f: Flow): string {
+    const INACTIVE = 0,
+      PARTIAL = 1,
+      SYN_SENT = 2,
+      SYN_ACK_SENT = 3,
+      ESTABLISHED = 4,
+      CLOSED = 5,
+      RESET = 6;
+    let os = INACTIVE;
+    let rs = INACTIVE;
+    if (f.c.synSeen) os = SYN_SENT;
+    else if (f.c.seen) os = PARTIAL;
+    if (f.s.synSeen) {
+      rs = SYN_ACK_SENT;
+      if (os === SYN_SENT) {
+        os = ESTABLISHED;
+        rs = ESTABLISHED;
+      } else if (os === INACTIVE || (os === PARTIAL && f.handshakeDone)) {
+        rs = ESTABLISHED;
+        if (f.c.seen) os = ESTABLISHED; // SYN missed, SYN-ACK then ACK: Zeek establishes
+      }
+    } else if (f.s.seen && !f.s.rstSeen) rs = PARTIAL;
+    if (f.c.finSeen) os = CLOSED;
+    if (f.s.finSeen) rs = CLOSED;
+    if (f.c.rstSeen) os = RESET;
+    if (f.s.rstSeen) rs = RESET;
+    const oInactive = os === INACTIVE || os === PARTIAL;
+    const rInactive = rs === INACTIVE || rs === PARTIAL;
+    if (rs === RESET) {
+      if (os === SYN_SENT || os === SYN_ACK_SENT || (os === RESET && f.c.bytes === 0 && f.s.bytes === 0 && !f.s.synSeen))
+        return "REJ";
+      return oInactive ? "RSTRH" : "RSTR";
+    }
+    if (os === RESET) {
+      if (rInactive) return f.c.synSeen ? "RSTOS0" : "OTH";
+      return "RSTO";
+    }
+    if (rs === CLOSED && os === CLOSED) return "SF";
+    if (os === CLOSED) return rInactive ? "SH" : "S2";
+    if (rs === CLOSED) return oInactive ? "SHR" : "S3";
+    if (os === SYN_SENT && rs === INACTIVE) return "S0";
+    if (os === ESTABLISHED && rs === ESTABLISHED) return "S1";
+    return "OTH";
+  }
+
+  private build(f: Flow, why: number): Connection {
+    const client = this.clientEndpoint(f);
+    const server = this.serverEndpoint(f);
+    const outcome = this.outcome(f, why);
+    let rst: Connection["rst"] = null;
+    if (f.rstFrom !== 0) {
+      const a = this.scratchA;
+      const fromClient = f.rstFrom === 1;
+      a[0] = fromClient ? f.ca0 : f.sa0;
+      a[1] = fromClient ? f.ca1 : f.sa1;
+      a[2] = fromClient ? f.ca2 : f.sa2;
+      a[3] = fromClient ? f.ca3 : f.sa3;
+      const ip = fromClient ? client.ip : server.ip;
+      const verdict = this.ttlTable.judgeRst(f.ipv, a, ip, f.rstTtl, f.rstIpId);
+      rst = {
+        from: fromClient ? "client" : "server",
+        ts: f.rstTs,
+        frame: f.rstFrame,
+        ttl: f.rstTtl,
+        suspectedForged: verdict.suspected,
+        forgedReason: verdict.reason,
+      };
+    }
+    let icmp: Connection["icmp"] = null;
+    if (f.icmpType >= 0) {
+      const a = this.scratchA;
+      a[0] = f.icmpA0;
+      a[1] = f.icmpA1;
+      a[2] = f.icmpA2;
+      a[3] = f.icmpA3;
+      icmp = { type: f.icmpType, code: f.icmpCode, from: formatAddr(f.icmpIpv, a), ts: f.icmpTs, frame: f.icmpFrame };
+    }
+    const ladder: LadderStep[] = [];
+    const L = f.ladder;
+    // ladderFor "problems": a clean handshake-and-close needs no ladder (saves
+    // most of the per-connection allocation on big captures).
+    const ladderN =
+      this.ladderProblemsOnly &&
+      (outcome === "closed" || outcome === "established") &&
+      f.syn === 1 &&
+      f.synAck === 1 &&
+      f.dataRetrans === 0 &&
+      f.duplicates === 0
+        ? 0
+        : f.ladderN;
+    for (let i = 0; i < ladderN; i++) {
+      const o = i * LADDER_FIELDS;
+      const packed = L[o + 5]!;
+      const from = (packed >>> 17) & 3;
+      let flags = packed & 0x1ff;
+      let seq = L[o + 2]!;
+      let ack = L[o + 3]!;
+      let text: string;
+      if (from === FROM_ICMP) {
+        // ICMP steps keep type and code in the len slot (an ICMP step has no payload length)
+        flags = L[o + 4]!;
+        text = `ICMP ${Math.floor(flags / 256)}/${flags % 256}`;
+        seq = (seq - f.c.base) >>> 0;
+        ack = 0;
+      } else {
+        const me = from === FROM_CLIENT ? f.c : f.s;
+        const other = from === FROM_CLIENT ? f.s : f.c;
+        text = flagsText(flags);
+        seq = (seq - me.base) >>> 0;
+        // Relative ack like Wireshark: against the other side's ISN; 0 without the ACK flag.
+        ack = (flags & ACK) !== 0 ? (other.seen || other.synSeen ? (ack - other.base) >>> 0 : 1) : 0;
+      }
+      ladder.push({
+        frame: L[o]!,
+        ts: L[o + 1]!,
+        from: from === FROM_CLIENT ? "client" : from === FROM_SERVER ? "server" : "icmp",
+        flags: text,
+        seq,
+        ack,
+        len: from === FROM_ICMP ? 0 : L[o + 4]!,
+        ttl: (packed >>> 9) & 0xff,
+        note: NOTE_TEXT[(packed >>> 19) & 7] ?? null,
+      });
+    }
+    return {
+      id: f.id,
+      ipVersion: f.ipv === 6 ? 6 : 4,
+      client,
+      server,
+      outcome,
+      zeekState: this.zeekState(f),
+      syn: f.syn,
+      synAck: f.synAck,
+      rst,
+      icmp,
+      retransmissions: {
+        data: f.dataRetrans,
+        syn: f.syn > 1 ? f.syn - 1 : 0,
+        synAck: f.synAck > 1 ? f.synAck - 1 : 0,
+      },
+      duplicates: f.duplicates,
+      handshakeRttMs:
+        f.hs !== null && f.hs.rttSet ? { synToSynAck: f.hs.synToSynAckMs, synAckToAck: f.hs.synAckToAckMs, total: f.hs.totalMs } : null,
+      synOptions: f.c.synSeen
+        ? {
+            mss: f.optMss >= 0 ? f.optMss : null,
+            windowScale: f.optWs >= 0 ? f.optWs : null,
+            sackPermitted: f.optSack,
+            timestamps: f.optTs,
+          }
+        : null,
+      packets: { client: f.c.packets, server: f.s.packets },
+      bytes: { client: f.c.bytes, server: f.s.bytes },
+      firstTs: f.firstTs,
+      lastTs: f.lastTs,
+      frames: f.takeFrames(),
+      ladder,
+      ladderTruncated: f.ladderSeen > ladderN,
+      evicted: why === EMIT_EVICT,
+    };
+  }
+}
