@@ -23,4 +23,5 @@ export { InputError } from "./sources/record.js";
 export { renderText } from "./report/text.js";
 export { renderMarkdown } from "./report/markdown.js";
 export { renderHtml } from "./report/html.js";
-export { renderJson } from "./report/json.js";
+export { renderJson, JsonReportWriter } from "./report/json.js";
+export { renderNdjson, NdjsonReportWriter } from "./report/ndjson.js";

@@ -1,0 +1,49 @@
+/**
+ * `--format ndjson`: one JSON object per line, for `jq`, log shippers and
+ * `tail -f`. A line per connection as soon as its verdict is final:
+ *
+ *   {"type":"connection", ...the same fields as connections[] in --format json...}
+ *
+ * then one closing line:
+ *
+ *   {"type":"summary","destinations":[...],"findings":[...],"source":{...},"flowTable":{...},"options":{...},"tool":{...}}
+ *
+ * Nothing is kept between lines (constant memory). Each call to `write` gets
+ * exactly one complete line, including its trailing "\n", so it can go straight
+ * to a stream and be flushed.
+ */
+
+import type { Connection } from "../flows/connection.js";
+import type { Report } from "./model.js";
+import { connectionJson, summaryJson } from "./json.js";
+
+export class NdjsonReportWriter {
+  private readonly write: (line: string) => void;
+  private count = 0;
+  private ended = false;
+
+  constructor(write: (line: string) => void) {
+    this.write = write;
+  }
+
+  connection(c: Connection): void {
+    if (this.ended) throw new Error("NdjsonReportWriter: connection() after end()");
+    this.write(JSON.stringify({ type: "connection", ...connectionJson(c) }) + "\n");
+    this.count++;
+  }
+
+  /** Writes report.connections first when none were streamed (library use), then the summary line. */
+  end(report: Report): void {
+    if (this.ended) return;
+    if (this.count === 0) for (const c of report.connections) this.connection(c);
+    this.ended = true;
+    this.write(JSON.stringify({ type: "summary", ...summaryJson(report) }) + "\n");
+  }
+}
+
+/** The whole NDJSON report as one string (library use; the CLI streams). */
+export function renderNdjson(report: Report): string {
+  const lines: string[] = [];
+  new NdjsonReportWriter((l) => lines.push(l)).end(report);
+  return lines.join("");
+}
