@@ -62,6 +62,10 @@ async function main(): Promise<void> {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
       if (err) throw err;
+      // analyze is the only command with a required positional argument.
+      if (msg && msg.startsWith("Not enough non-option arguments")) {
+        throw new UsageError("analyze needs at least one capture file (or - for stdin)");
+      }
       throw new UsageError(msg ?? "invalid command line");
     });
   await cli.parseAsync();
