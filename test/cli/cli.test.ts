@@ -26,7 +26,7 @@ describe("version and usage", () => {
 
   it.each([
     [[], "a command is needed"],
-    [["analyze"], "files"],
+    [["analyze"], "at least one capture file"],
     [["frobnicate"], "Unknown"],
     [["analyze", normal, "--format", "xml"], "format"],
     [["analyze", normal, "--bogus"], "bogus"],
