@@ -19,7 +19,9 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -104,6 +106,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
       InstanceMethod("setFilter", &Capture::SetFilter),
       InstanceMethod("close", &Capture::Close),
       InstanceMethod("interrupt", &Capture::Interrupt),
+      InstanceMethod("linkState", &Capture::LinkState),
       InstanceAccessor("linkType", &Capture::GetLinkType, nullptr),
       InstanceAccessor("linkTypeName", &Capture::GetLinkTypeName, nullptr),
       InstanceAccessor("snaplen", &Capture::GetSnaplen, nullptr),
@@ -364,6 +367,26 @@ class Capture : public Napi::ObjectWrap<Capture> {
       return env.Undefined();
     }
     return env.Undefined();
+  }
+
+  // linkState(): "up" | "down" | "gone" | "unknown", from SIOCGIFFLAGS on the
+  // device name in this process's network namespace. libpcap 1.10 keeps a
+  // capture open (and silent) when its interface goes down, so the JS side
+  // asks on quiet moments and ends the capture itself.
+  Napi::Value LinkState(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (device_.empty() || device_.size() >= IFNAMSIZ) return Napi::String::New(env, "unknown");
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return Napi::String::New(env, "unknown");
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, device_.c_str(), device_.size());
+    int rc = ioctl(s, SIOCGIFFLAGS, &ifr);
+    int err = errno;
+    close(s);
+    if (rc != 0) return Napi::String::New(env, err == ENODEV || err == ENXIO ? "gone" : "unknown");
+    return Napi::String::New(env, (ifr.ifr_flags & IFF_UP) ? "up" : "down");
   }
 
   // Wake a pending wait() (it resolves "interrupted") without closing, so the

@@ -13,7 +13,7 @@ import type { Argv, CommandModule } from "yargs";
 import { checkReportArgs, reportOptions, runAndReport, UsageError, type Format, type ReportArgs } from "./common.js";
 import { installSignals } from "./signals.js";
 import { finishEvidence } from "./evidence.js";
-import { atomicTarget, OutputError } from "./output.js";
+import { atomicTarget, describeErrno, OutputError } from "./output.js";
 import {
   BadFilterError,
   checkFilter,
@@ -192,7 +192,7 @@ export async function runCapture(a: CaptureArgs): Promise<void> {
           // Every batch reaches the file at once: complete whenever we stop.
           writer.flush();
         } catch (e) {
-          teeError = new OutputError(`cannot write ${file}: ${(e as Error).message}`);
+          teeError = new OutputError(`cannot write ${file}: ${describeErrno(e)}`);
           source?.stop();
         }
       };
@@ -213,7 +213,7 @@ export async function runCapture(a: CaptureArgs): Promise<void> {
         writeTarget = atomicTarget(a.write);
         writer = PcapWriter.create(writeTarget.path, { linkType: source.linkType, snapLen: source.snaplen, nano: source.nanosecond });
       } catch (e) {
-        throw new OutputError(`cannot write ${a.write}: ${(e as NodeJS.ErrnoException).message}`);
+        throw new OutputError(`cannot write ${a.write}: ${describeErrno(e)}`);
       }
     }
     for (const w of source.warnings) process.stderr.write(`synsent: warning: ${iface}: ${w}\n`);
@@ -288,19 +288,32 @@ export async function runCapture(a: CaptureArgs): Promise<void> {
     );
     view?.stop();
     view = null;
-    writer?.close();
+    try {
+      writer?.close();
+    } catch (e) {
+      // The last flush fails the same way as the one that stopped the tee.
+      teeError ??= new OutputError(`cannot write ${a.write}: ${describeErrno(e)}`);
+    }
     if (teeError) throw teeError;
     writeTarget?.commit();
     const k = result.report.source.kernel;
     // tcpdump's closing lines, on stderr so they never mix with the report.
+    // A lost interface gets a line of its own (the report is written and
+    // covers what came before; exit 3). Zero packets say whether the filter
+    // is why.
+    const none = src.packets === 0 ? (filter ? ` (none matched the filter "${filter}")` : " (the interface was silent)") : "";
     process.stderr.write(
-      `synsent: ${src.packets} packets captured${k ? `, ${k.received} received by filter, ${k.dropped} dropped by kernel, ${k.ifDropped} dropped by interface` : ""}${src.stopped ? `; capture ended early: ${src.stopped.reason}` : ""}\n`,
+      `synsent: ${src.packets} packets captured${none}${k ? `, ${k.received} received by filter, ${k.dropped} dropped by kernel, ${k.ifDropped} dropped by interface` : ""}${src.stopped && !src.lost ? `; capture ended early: ${src.stopped.reason}` : ""}\n`,
     );
+    if (src.lost) {
+      process.stderr.write(`synsent: capture stopped: ${src.stopped!.reason}; the report covers the ${src.packets} packets captured before\n`);
+    }
     if (writer) process.stderr.write(`synsent: wrote ${writer.records} packets to ${a.write}\n`);
     if (a.evidence !== undefined && a.write !== undefined) await finishEvidence(reportArgs, [a.write], result);
     // Interrupted runs say so in the exit status (130 SIGINT, 143 SIGTERM), as
     // shells and supervisors expect; the report of what was seen is complete.
-    process.exitCode = signals.exitCode() ?? (result.failMatches > 0 ? 1 : 0);
+    // A lost interface is an input that became unreadable: 3, after the report.
+    process.exitCode = signals.exitCode() ?? (src.lost ? 3 : result.failMatches > 0 ? 1 : 0);
   } catch (e) {
     // A filter that does not compile is a mistake in the command line: exit 2.
     if (e instanceof BadFilterError) throw new UsageError(e.message);

@@ -6,6 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { defaultSignalsWhileBlocked } from "./signals.js";
 
 /** A failure to write an output; the CLI prints `message` and exits 4. */
 export class OutputError extends Error {
@@ -42,24 +43,38 @@ function installExitHook(): void {
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
+/** A write stuck this long lets Ctrl-C / SIGTERM end synsent at once (see signals.ts). */
+const STUCK_MS = 1000;
+
 /** write(2) until done; retries EAGAIN (stdout may be a non-blocking pipe). */
 export function writeAllSync(fd: number, buf: Uint8Array, what: string): void {
   let off = 0;
   let spins = 0;
-  while (off < buf.length) {
-    try {
-      off += fs.writeSync(fd, buf, off, buf.length - off);
-      spins = 0;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === "EAGAIN" && spins < 600_000) {
-        spins++;
-        Atomics.wait(sleepCell, 0, 0, 1);
-        continue;
+  let restoreSignals: (() => void) | null = null;
+  try {
+    while (off < buf.length) {
+      try {
+        off += fs.writeSync(fd, buf, off, buf.length - off);
+        spins = 0;
+        if (restoreSignals) {
+          restoreSignals();
+          restoreSignals = null;
+        }
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === "EAGAIN" && spins < 600_000) {
+          spins++;
+          // JavaScript signal handlers cannot run while we wait here.
+          if (spins === STUCK_MS && !restoreSignals) restoreSignals = defaultSignalsWhileBlocked();
+          Atomics.wait(sleepCell, 0, 0, 1);
+          continue;
+        }
+        if (code === "EPIPE") throw new BrokenPipe();
+        throw new OutputError(`cannot write ${what}: ${describeErrno(e)}`);
       }
-      if (code === "EPIPE") throw new BrokenPipe();
-      throw new OutputError(`cannot write ${what}: ${describeErrno(e)}`);
     }
+  } finally {
+    if (restoreSignals) restoreSignals();
   }
 }
 

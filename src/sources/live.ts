@@ -37,6 +37,8 @@ interface NativeCapture {
   ): number;
   wait(timeoutMs: number): Promise<"readable" | "timeout" | "interrupted" | "closed">;
   interrupt(): void;
+  /** Optional: bindings built before it existed lack it. */
+  linkState?(): "up" | "down" | "gone" | "unknown";
   stats(): KernelStats;
   setFilter(text: string): void;
   close(): void;
@@ -293,6 +295,11 @@ export class LiveSource implements RecordSource {
   readonly format = "live" as const;
   /** Packets handed to the pipeline. */
   packets = 0;
+  /**
+   * Set when the capture ended because the interface went down ("down") or
+   * was deleted ("gone"); `stopped.reason` then says so in plain words.
+   */
+  lost: "down" | "gone" | null = null;
 
   private readonly cap: NativeCapture;
   private readonly batch: RecordBatch;
@@ -307,6 +314,8 @@ export class LiveSource implements RecordSource {
   private closed = false;
   private lastStats: KernelStats | null = null;
   private lastReturn = Date.now();
+  private readonly watchLink: boolean;
+  private lastLinkCheck = 0;
   private readonly onAbort: (() => void) | null = null;
   private readonly signal: AbortSignal | null;
 
@@ -324,6 +333,9 @@ export class LiveSource implements RecordSource {
     this.idleTickMs = opts.idleTickMs ?? 250;
     this.tee = opts.tee ?? null;
     this.signal = opts.signal ?? null;
+    // Only an interface that exists and is up now can be seen going away
+    // ("any" has no flags of its own).
+    this.watchLink = this.linkState() === "up";
     if (this.signal) {
       if (this.signal.aborted) this.stopRequested = true;
       this.onAbort = () => this.stop();
@@ -438,6 +450,8 @@ export class LiveSource implements RecordSource {
         n = this.cap.dispatch(b.data, b.offset, b.capLen, b.origLen, b.tsSec, b.tsNsec, this.maxRecords);
       } catch (e) {
         // The interface went away or down mid-capture: report what was seen.
+        const state = this.linkState();
+        if (state === "gone" || state === "down") return this.lose(state);
         this.stopped = { file: this.name, record: this.packets + 1, offset: this.bytesRead, reason: (e as Error).message };
         return this.end();
       }
@@ -464,6 +478,13 @@ export class LiveSource implements RecordSource {
         }
         return this.end();
       }
+      // libpcap 1.10 keeps a capture on a downed interface open and silent:
+      // look at the link on quiet moments (at most every 200 ms).
+      if (this.watchLink && Date.now() - this.lastLinkCheck >= 200) {
+        this.lastLinkCheck = Date.now();
+        const state = this.linkState();
+        if (state === "gone" || state === "down") return this.lose(state);
+      }
       let waitMs = 1000;
       if (this.idleTickMs > 0) {
         const left = this.lastReturn + this.idleTickMs - Date.now();
@@ -477,6 +498,25 @@ export class LiveSource implements RecordSource {
       const r = await this.cap.wait(waitMs);
       if (r === "closed") return this.end();
     }
+  }
+
+  private linkState(): "up" | "down" | "gone" | "unknown" {
+    if (this.closed || typeof this.cap.linkState !== "function") return "unknown";
+    try {
+      return this.cap.linkState();
+    } catch {
+      return "unknown";
+    }
+  }
+
+  private lose(state: "down" | "gone"): null {
+    this.lost = state;
+    const reason =
+      state === "gone"
+        ? `interface ${this.name} was deleted`
+        : `interface ${this.name} went down (bring it back with: ip link set ${this.name} up)`;
+    this.stopped = { file: this.name, record: this.packets + 1, offset: this.bytesRead, reason };
+    return this.end();
   }
 
   private end(): null {
