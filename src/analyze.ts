@@ -21,14 +21,34 @@ export interface AnalyzeOptions {
   maxFlows?: number;
   /** Example connections kept per kind of finding. */
   maxExamples?: number;
+  /**
+   * Which connections carry a packet ladder: "problems" (default) = problem
+   * outcomes, pending, and any connection with retransmissions or duplicates;
+   * "all" = every connection (a few hundred bytes each in JSON).
+   */
+  ladderFor?: "all" | "problems";
+  /** See FlowTrackerOptions.compactAbove (tests set 0 to run every SYN-only flow through the compact tier). */
+  compactAbove?: number;
   /** Keep every connection in `report.connections` (library default: true). */
   collectConnections?: boolean;
   /** Called for every connection as soon as its verdict is final. */
-  onConnection?: (c: Connection) => void;
+  onConnection?: (c: Connection, synAckTtl: number) => void;
+  /**
+   * false: do not diagnose here (the caller diagnoses the connections it gets
+   * from onConnection elsewhere, e.g. on the writer thread, and fills in
+   * destinations, findings and examples itself). Default true.
+   */
+  diagnose?: boolean;
   /** Called every few batches with progress counters. */
   onProgress?: (p: Progress) => void;
   /** Abort: stop reading, and report what was seen so far. */
   signal?: AbortSignal;
+  /**
+   * Called after every batch of records; when it returns a promise, reading
+   * waits for it (a slower consumer of connections holds the reader back, so
+   * memory stays bounded). May throw to stop the run.
+   */
+  afterBatch?: () => Promise<void> | null;
   /** Called after every batch (live capture uses it to advance timers and redraw). */
   onBatch?: (state: PipelineState) => void;
 }
@@ -87,14 +107,17 @@ export async function analyzeSource(
   const diagnoser = new Diagnoser({ maxExamplesPerKind: opts.maxExamples ?? DEFAULT_MAX_EXAMPLES });
   let connectionCount = 0;
   const onConnection = opts.onConnection;
+  const diagnose = opts.diagnose ?? true;
   const tracker = new FlowTracker({
     synTimeoutS,
     maxFlows,
-    onConnection: (c) => {
+    ladderFor: opts.ladderFor ?? "problems",
+    compactAbove: opts.compactAbove,
+    onConnection: (c, synAckTtl) => {
       connectionCount++;
-      diagnoser.add(c);
+      if (diagnose) diagnoser.add(c, synAckTtl);
       if (collect) connections.push(c);
-      if (onConnection) onConnection(c);
+      if (onConnection) onConnection(c, synAckTtl);
     },
   });
 
@@ -174,6 +197,10 @@ export async function analyzeSource(
       }
     }
     batches++;
+    if (opts.afterBatch) {
+      const wait = opts.afterBatch();
+      if (wait !== null) await wait;
+    }
     if (opts.onBatch) opts.onBatch(state);
     if (opts.onProgress && (batches & 15) === 0) {
       opts.onProgress({ bytesRead: source.bytesRead, totalBytes: source.totalBytes, packets, connections: connectionCount });

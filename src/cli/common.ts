@@ -8,13 +8,15 @@ import { OUTCOMES, PROBLEM_OUTCOMES, type Connection, type Outcome } from "../fl
 import type { Report } from "../report/model.js";
 import { analyzeSource, DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_FLOWS, DEFAULT_SYN_TIMEOUT_S, type AnalyzeOptions, type PipelineState, type SourceMeta } from "../analyze.js";
 import type { RecordSource } from "../sources/record.js";
-import { renderText } from "../report/text.js";
-import { renderMarkdown } from "../report/markdown.js";
-import { renderHtml, TimelineCollector } from "../report/html.js";
-import { JsonReportWriter } from "../report/json.js";
-import { NdjsonReportWriter } from "../report/ndjson.js";
-import { Anonymizer } from "../report/anonymize.js";
-import { Output } from "./output.js";
+// Renderers are loaded when their format is chosen (start-up time: a text
+// report of a small capture should not pay for the HTML/SVG code).
+import type { JsonReportWriter } from "../report/json.js";
+import type { NdjsonReportWriter } from "../report/ndjson.js";
+import type { Anonymizer } from "../report/anonymize.js";
+import * as fs from "node:fs";
+import * as v8 from "node:v8";
+import { Worker } from "node:worker_threads";
+import { BrokenPipe, Output, OutputError } from "./output.js";
 
 /** Stands for a lone "-" on the command line (see main.ts). */
 export const DASH_TOKEN = "\u0000-";
@@ -45,6 +47,8 @@ export interface ReportArgs {
   evidence?: string;
   anonymize?: string;
   color?: boolean;
+  /** 1 or 2; undefined = automatic (2 for json/ndjson over more than a few MB). */
+  threads?: number;
 }
 
 export function reportOptions<T>(y: Argv<T>) {
@@ -96,6 +100,12 @@ export function reportOptions<T>(y: Argv<T>) {
     .option("color", {
       type: "boolean",
       describe: "colour the text report (default: on a terminal, unless NO_COLOR is set)",
+    })
+    .option("threads", {
+      type: "number",
+      describe:
+        "1 or 2: with 2, json and ndjson reports are written (and diagnosed) by a second thread while the first reads and tracks flows; the output is the same (default: 2 for json/ndjson from files over 8 MB, else 1)",
+      requiresArg: true,
     });
 }
 
@@ -112,6 +122,9 @@ export function checkReportArgs(a: ReportArgs): Set<Outcome> | null {
   const me = a["max-examples"];
   if (!Number.isInteger(me) || me < 0 || me > 1000) {
     throw new UsageError(`--max-examples must be a whole number between 0 and 1000, got ${String(me)}`);
+  }
+  if (a.threads !== undefined && a.threads !== 1 && a.threads !== 2) {
+    throw new UsageError(`--threads must be 1 or 2, got ${String(a.threads)}`);
   }
   if (a.output !== undefined && a.output === "") throw new UsageError("--output needs a file name");
   if (a.evidence !== undefined && a.evidence === "") throw new UsageError("--evidence needs a file name");
@@ -172,26 +185,46 @@ export async function runAndReport(
   } = {},
 ): Promise<RunResult> {
   const failOn = checkReportArgs(a);
-  const anonymizer = a.anonymize !== undefined ? new Anonymizer(a.anonymize === "" ? null : a.anonymize) : null;
+  boundHeapGrowth();
+  if ((a.format === "json" || a.format === "ndjson") && !extra.onBatch && !extra.kernelStats) {
+    // Live capture (onBatch/kernelStats) stays on one thread: verdicts are few and due now.
+    const total = source.totalBytes;
+    // Automatic: 2 for files over a few MB. stdin stays on one thread: a pipe
+    // is often a live stream, and the SYN-flood case (every connection a
+    // problem with a ladder) measured slower and bigger with two heaps.
+    const threads = a.threads ?? (total !== null && total >= WORKER_MIN_BYTES ? 2 : 1);
+    if (threads === 2 && fs.existsSync(WORKER_URL)) return runWithWriterThread(source, meta, a, failOn, extra);
+  }
+  const anonymizer =
+    a.anonymize !== undefined ? new (await import("../report/anonymize.js")).Anonymizer(a.anonymize === "" ? null : a.anonymize) : null;
   if (anonymizer && anonymizer.keyWasGenerated) process.stderr.write(`synsent: ${anonymizer.describe()}\n`);
+  const html = a.format === "html" ? await import("../report/html.js") : null;
   // The HTML timeline shows every connection attempt, binned; connections are
   // not kept, so collect the few numbers it needs as they stream past.
-  const timeline = a.format === "html" ? new TimelineCollector() : null;
+  const timeline = html ? new html.TimelineCollector() : null;
+  const json = a.format === "json" || a.format === "ndjson" ? await import("../report/json.js") : null;
+  const ndjson = a.format === "ndjson" ? await import("../report/ndjson.js") : null;
+  const text = a.format === "text" ? await import("../report/text.js") : null;
+  const markdown = a.format === "markdown" ? await import("../report/markdown.js") : null;
   const out = Output.open(dash(a.output), "report");
   let failMatches = 0;
   const problemConnections: Connection[] = [];
   let problemConnectionsDropped = 0;
   const wantEvidence = a.evidence !== undefined;
   const problem = new Set<Outcome>(PROBLEM_OUTCOMES);
+  const live = extra.onBatch !== undefined;
   try {
     let streamWriter: JsonReportWriter | NdjsonReportWriter | null = null;
     const write = (s: string) => out.write(s);
-    if (a.format === "json") streamWriter = new JsonReportWriter(write);
+    if (a.format === "json") streamWriter = new json!.JsonReportWriter(write);
     else if (a.format === "ndjson") {
-      streamWriter = new NdjsonReportWriter((line) => {
+      streamWriter = new ndjson!.NdjsonReportWriter((line) => {
         out.write(line);
-        // One line per verdict as it happens: flush so `| jq` sees it now.
-        out.flush();
+        // Live capture: one line per verdict as it happens, flushed so `| jq`
+        // sees it now (verdicts also come from timers, between batches).
+        // Files and stdin flush after each batch of packets instead (below):
+        // as prompt for a reader, without a write() per line.
+        if (live) out.flush();
       });
     }
     const onConnection = (c: Connection) => {
@@ -213,6 +246,13 @@ export async function runAndReport(
         maxExamples: Math.max(a["max-examples"], DEFAULT_MAX_EXAMPLES),
         collectConnections: false,
         onConnection,
+        afterBatch:
+          a.format === "ndjson" && !live
+            ? () => {
+                out.flush();
+                return null;
+              }
+            : undefined,
         signal: extra.signal,
         onBatch: extra.onBatch,
         onProgress: extra.onProgress,
@@ -227,14 +267,14 @@ export async function runAndReport(
         streamWriter!.end(report);
         break;
       case "text":
-        out.write(renderText(report, { color, maxExamples: a["max-examples"], width: textWidth(out) }));
+        out.write(text!.renderText(report, { color, maxExamples: a["max-examples"], width: textWidth(out) }));
         break;
       case "markdown":
-        out.write(renderMarkdown(report, { maxExamples: a["max-examples"] }));
+        out.write(markdown!.renderMarkdown(report, { maxExamples: a["max-examples"] }));
         break;
       case "html":
         out.write(
-          renderHtml(report, { maxExamples: a["max-examples"], timeline: timeline ?? undefined, anonymized: anonymizer ? anonymizer.describe() : null }),
+          html!.renderHtml(report, { maxExamples: a["max-examples"], timeline: timeline ?? undefined, anonymized: anonymizer ? anonymizer.describe() : null }),
         );
         break;
     }
@@ -249,4 +289,177 @@ export async function runAndReport(
 function textWidth(out: Output): number {
   if (out.isStdout && process.stdout.isTTY && process.stdout.columns) return Math.max(60, Math.min(160, process.stdout.columns));
   return 100;
+}
+
+/**
+ * V8 lets the old generation grow to ~4x what survived the last full GC
+ * before it collects again; with a flow table of a million SYN-flood flows
+ * that slack, not live data, is what pushed peak RSS past 300 MB. 1.3x keeps
+ * the heap near its live size (measured: flood of 3 M SYNs, 310 -> 265 MB;
+ * no measurable cost on the 200k bench file). It is read at every GC, so
+ * setting it here, before the run, takes effect; it is process-wide (both
+ * threads). The command line only: the library leaves the host's heap alone.
+ */
+function boundHeapGrowth(): void {
+  try {
+    v8.setFlagsFromString("--heap-growing-percent=30");
+  } catch {
+    // not fatal: only memory headroom
+  }
+}
+
+/** Below this input size a second thread costs more (start-up) than it saves. */
+const WORKER_MIN_BYTES = 8 << 20;
+const WORKER_URL = new URL("./json-worker.js", import.meta.url);
+/** Connections are sent in batches of about this many numbers (~512 KB). */
+const BATCH_NUMBERS = 1 << 16;
+/** Batches sent but not yet written; beyond it the reading side waits (memory stays bounded). */
+const MAX_IN_FLIGHT = 4;
+
+/**
+ * runAndReport for json/ndjson with the report written on a worker thread
+ * (see json-worker.ts). Everything else (diagnosis, --fail-on, --evidence,
+ * --anonymize) happens here, exactly as on one thread.
+ */
+async function runWithWriterThread(
+  source: RecordSource,
+  meta: SourceMeta,
+  a: ReportArgs,
+  failOn: Set<Outcome> | null,
+  extra: { signal?: AbortSignal; onProgress?: AnalyzeOptions["onProgress"]; onConnection?: (c: Connection) => void },
+): Promise<RunResult> {
+  const { ConnectionEncoder } = await import("../report/json.js");
+  const maxExamples = Math.max(a["max-examples"], DEFAULT_MAX_EXAMPLES);
+  // The diagnoser moves to the writer thread (it has time to spare) unless the
+  // report is anonymized: it must see the real addresses, and the writer gets
+  // anonymized connections.
+  const diagnoseThere = a.anonymize === undefined;
+  let diagnosis: Pick<Report, "destinations" | "findings" | "examples"> | null = null;
+  let gotDiagnosis: (() => void) | null = null;
+  const anonymizer =
+    a.anonymize !== undefined ? new (await import("../report/anonymize.js")).Anonymizer(a.anonymize === "" ? null : a.anonymize) : null;
+  if (anonymizer && anonymizer.keyWasGenerated) process.stderr.write(`synsent: ${anonymizer.describe()}\n`);
+  // A small young generation: everything the writer allocates dies within a
+  // batch, and it keeps the second heap (and peak RSS) small. Measured on the
+  // 200k bench file: 4 MB was both the fastest and the smallest of 4/8/16/default.
+  const worker = new Worker(WORKER_URL, {
+    workerData: { format: a.format, output: dash(a.output), diagnose: diagnoseThere ? { maxExamplesPerKind: maxExamples } : null },
+    resourceLimits: { maxYoungGenerationSizeMb: 4 },
+  });
+  let inFlight = 0;
+  let wake: (() => void) | null = null;
+  let failure: Error | null = null;
+  let done: (() => void) | null = null;
+  const failWith = (kind: string, message: string) => {
+    failure = kind === "pipe" ? new BrokenPipe() : kind === "output" ? new OutputError(message) : new Error(`report writer: ${message}`);
+    if (wake) wake();
+  };
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.on("message", (m: { t: string; kind?: string; message?: string }) => {
+      if (m.t === "ready") resolve();
+      else if (m.t === "ack") {
+        inFlight--;
+        if (wake && inFlight <= MAX_IN_FLIGHT / 2) wake();
+      } else if (m.t === "done") done?.();
+      else if (m.t === "diagnosis") {
+        const d = m as unknown as Pick<Report, "destinations" | "findings" | "examples">;
+        diagnosis = { destinations: d.destinations, findings: d.findings, examples: d.examples };
+        gotDiagnosis?.();
+      }
+      else if (m.t === "error") {
+        failWith(m.kind ?? "internal", m.message ?? "failed");
+        reject(failure);
+        done?.();
+        gotDiagnosis?.();
+      }
+    });
+    worker.on("error", (e) => {
+      failWith("internal", e.message);
+      reject(failure);
+      done?.();
+      gotDiagnosis?.();
+    });
+    worker.on("exit", () => {
+      if (!failure && done === null) failWith("internal", "the writer thread stopped");
+      reject(failure);
+      done?.();
+      gotDiagnosis?.();
+    });
+  });
+  await ready;
+
+  const enc = new ConnectionEncoder();
+  const send = () => {
+    if (enc.connections === 0) return;
+    const b = enc.take();
+    inFlight++;
+    worker.postMessage({ t: "batch", b }, [b.nums.buffer as ArrayBuffer]);
+  };
+  let failMatches = 0;
+  const problemConnections: Connection[] = [];
+  let problemConnectionsDropped = 0;
+  const wantEvidence = a.evidence !== undefined;
+  const problem = new Set<Outcome>(PROBLEM_OUTCOMES);
+  try {
+    let report = await analyzeSource(
+      source,
+      meta,
+      {
+        synTimeoutS: a["syn-timeout"],
+        maxFlows: a["max-flows"],
+        maxExamples,
+        collectConnections: false,
+        diagnose: !diagnoseThere,
+        onConnection: (c, synAckTtl) => {
+          if (failOn && failOn.has(c.outcome)) failMatches++;
+          if (wantEvidence && problem.has(c.outcome)) {
+            if (problemConnections.length < MAX_EVIDENCE_CONNECTIONS) problemConnections.push(c);
+            else problemConnectionsDropped++;
+          }
+          enc.add(anonymizer ? anonymizer.anonymizeConnection(c) : c, synAckTtl);
+          if (enc.size >= BATCH_NUMBERS) send();
+          if (extra.onConnection) extra.onConnection(c);
+        },
+        afterBatch: () => {
+          if (failure) throw failure;
+          // ndjson is read as it is written (`| jq`, tail -f): what a batch of
+          // packets finished goes out with it, as on one thread.
+          if (a.format === "ndjson" && enc.connections > 0) send();
+          if (inFlight < MAX_IN_FLIGHT) return null;
+          return new Promise<void>((resolve) => {
+            wake = () => {
+              wake = null;
+              resolve();
+            };
+          });
+        },
+        signal: extra.signal,
+        onProgress: extra.onProgress,
+      },
+    );
+    if (failure) throw failure;
+    send();
+    if (diagnoseThere) {
+      const got = new Promise<void>((resolve) => {
+        gotDiagnosis = resolve;
+      });
+      worker.postMessage({ t: "diagnose" });
+      await got;
+      if (failure) throw failure;
+      report = { ...report, ...diagnosis! };
+    }
+    if (anonymizer) report = anonymizer.anonymizeReport(report);
+    const finished = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    worker.postMessage({ t: "end", report: { ...report, connections: [] } });
+    await finished;
+    if (failure) throw failure;
+    return { report, failMatches, problemConnections, problemConnectionsDropped, anonymizer };
+  } catch (e) {
+    worker.postMessage({ t: "abort" });
+    throw e;
+  } finally {
+    await worker.terminate().catch(() => undefined);
+  }
 }

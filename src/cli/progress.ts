@@ -1,5 +1,5 @@
 /** A progress bar on stderr, only when stderr is a terminal and the input size is known. */
-import cliProgress from "cli-progress";
+import { createRequire } from "node:module";
 import type { RecordSource } from "../sources/record.js";
 import type { Progress } from "../analyze.js";
 
@@ -13,6 +13,8 @@ export function startProgress(wanted: boolean | undefined, source: RecordSource)
   if (!enabled || !process.stderr.isTTY) return null;
   const total = source.totalBytes;
   if (total === null || total < 8 << 20) return null; // a moment's work: no bar
+  // Loaded only when a bar is shown (start-up time of every other run).
+  const cliProgress = createRequire(import.meta.url)("cli-progress") as typeof import("cli-progress");
   const started = Date.now();
   const bar = new cliProgress.SingleBar(
     {

@@ -246,7 +246,12 @@ export class Diagnoser {
     }
   }
 
-  add(c: Connection): void {
+  /**
+   * `synAckTtl`: TTL of the connection's first SYN-ACK when the caller knows
+   * it (the flow tracker passes it); otherwise it is read from the ladder,
+   * which clean connections may not carry.
+   */
+  add(c: Connection, synAckTtl = -1): void {
     this.total++;
     const d = this.dest(c.server);
     d.attempts++;
@@ -262,7 +267,8 @@ export class Diagnoser {
       let ttls = this.hostTtls.get(c.server.ip);
       if (ttls === undefined && this.hostTtls.size < this.maxDestinations) this.hostTtls.set(c.server.ip, (ttls = new Set()));
       if (ttls !== undefined && ttls.size < 8) {
-        for (const s of c.ladder) {
+        if (synAckTtl >= 0) ttls.add(synAckTtl);
+        else for (const s of c.ladder) {
           if (s.from === "server" && s.flags === "SYN,ACK") {
             ttls.add(s.ttl);
             break;

@@ -136,7 +136,13 @@ export interface Connection {
   lastTs: number;
   /** Frame numbers (1-based, in capture order) of the packets behind the verdict. */
   frames: number[];
-  /** The first packets of the connection (bounded), for ladders. */
+  /**
+   * The first packets of the connection (bounded), for ladders. By default
+   * (analyze(), the CLI) only connections worth a look carry one: a problem
+   * outcome (PROBLEM_OUTCOMES), pending, or any retransmission or duplicate;
+   * clean connections get [] (with ladderTruncated false). The option
+   * ladderFor: "all" gives every connection its ladder.
+   */
   ladder: LadderStep[];
   /** True when `ladder` was cut (the connection had more packets). */
   ladderTruncated: boolean;

@@ -9,6 +9,12 @@
  * eviction of the least recently active one at `maxFlows`), and on one of two
  * auxiliary lists: SYNs waiting for an answer (ordered by last SYN, for
  * advance() and waitingSyns()) or ended connections (ordered by end time).
+ * Past `compactAbove` connections, a new connection that is so far only its
+ * client's SYN(s) lives in a compact tier instead (typed arrays, ~110 bytes:
+ * a SYN flood of a million sources fits in ~110 MB, not 1.4 GB) and becomes a
+ * Flow, by replaying its SYNs through the same code, when anything else
+ * arrives for it or when it leaves; verdicts are identical either way
+ * (test/flows/compact.test.ts).
  *
  * Outcome <-> Zeek conn_state (zeekState is computed with Zeek's own
  * conn_state function in base/protocols/conn/main.zeek, fed with the endpoint
@@ -55,11 +61,10 @@
  * - Forged RSTs: see ttl.ts (TTL / hop count against the address's other packets).
  */
 
-import type { PacketView } from "../decode/packet.js";
-import { Kind, TcpFlag } from "../decode/packet.js";
+import { Kind, PacketView, TcpFlag } from "../decode/packet.js";
 import { formatAddr } from "../decode/addr.js";
 import { seqGt, seqLe, seqLt } from "../decode/seq.js";
-import type { Connection, Endpoint, LadderStep, Outcome } from "./connection.js";
+import { PROBLEM_OUTCOMES, type Connection, type Endpoint, type LadderStep, type Outcome } from "./connection.js";
 import { AddressTtlTable } from "./ttl.js";
 
 export interface FlowTrackerOptions {
@@ -70,13 +75,27 @@ export interface FlowTrackerOptions {
   /** Packets kept per connection for ladders (default 12). */
   ladderLimit?: number;
   /**
-   * "all" (default): every connection carries its ladder. "problems": clean
-   * connections (one SYN, one SYN-ACK, closed or established, no
-   * retransmission or duplicate) get an empty ladder (ladderTruncated: true),
-   * which saves a third of the per-connection cost on big captures.
+   * "all" (default here; the analyze() pipeline defaults to "problems"):
+   * every connection carries its ladder. "problems": only connections with a
+   * problem outcome (PROBLEM_OUTCOMES) or with retransmissions or duplicates
+   * carry it; the others get an empty ladder (ladderTruncated: false), which
+   * saves most of the per-connection cost and JSON size on big captures.
    */
   ladderFor?: "all" | "problems";
-  onConnection: (c: Connection) => void;
+  /**
+   * Above this many connections in the table, a new connection that so far
+   * is only client SYNs lives in the compact tier (~110 bytes in typed arrays
+   * instead of ~1.4 KB of objects) until anything else arrives for it
+   * (default 8192; 0 = always, for tests). Verdicts are the same either way:
+   * a compact flow is replayed through the normal code when it leaves.
+   */
+  compactAbove?: number;
+  /**
+   * Called once per connection. `synAckTtl` is the TTL / hop limit of the
+   * first SYN-ACK (-1 if none): the diagnoser needs it for every connection,
+   * and clean connections no longer carry a ladder to read it from.
+   */
+  onConnection: (c: Connection, synAckTtl: number) => void;
 }
 
 export interface FlowTrackerStats {
@@ -134,6 +153,14 @@ const NOTE_TEXT = [null, "retransmission", "duplicate", "keep-alive", "out-of-or
 const FROM_CLIENT = 0;
 const FROM_SERVER = 1;
 const FROM_ICMP = 2;
+
+const PROBLEM_SET: ReadonlySet<Outcome> = new Set(PROBLEM_OUTCOMES);
+
+// Compact SYN record flag bits (with flags in bits 0-8 and the TTL in 9-16).
+const REC_TS = 1 << 17;
+const REC_DUP = 1 << 19;
+/** Compact tier slots allocated at once (typed arrays: pages are touched only as slots are used). */
+const K_CAP_MAX_INITIAL = 1 << 21;
 
 const AUX_NONE = 0;
 const AUX_SYN_WAIT = 1;
@@ -241,6 +268,8 @@ class Flow {
   hnext: Flow | null = null;
   lruPrev: Flow | null = null;
   lruNext: Flow | null = null;
+  /** Tracker's touch counter when this flow was last active (LRU order across both tiers). */
+  touch = 0;
   auxPrev: Flow | null = null;
   auxNext: Flow | null = null;
   aux = AUX_NONE;
@@ -286,6 +315,8 @@ class Flow {
   hs: Handshake | null = null;
   handshakeDone = false;
 
+  /** TTL of the first SYN-ACK; -1 = none yet. */
+  synAckTtl = -1;
   optMss = -1;
   optWs = -1;
   optSack = false;
@@ -350,6 +381,7 @@ class Flow {
     this.hs = null;
     this.handshakeDone = false;
     this.optMss = this.optWs = -1;
+    this.synAckTtl = -1;
     this.optSack = this.optTs = false;
     this.dataRetrans = 0;
     this.duplicates = 0;
@@ -361,7 +393,63 @@ class Flow {
     if (this.frames.length !== 0) this.frames = [];
     this.ladderN = 0;
     this.ladderSeen = 0;
-    this.ladder.length = 0;
+    // ladder: its contents are overwritten (ladderN = 0), its capacity kept: no regrowth per connection.
+  }
+}
+
+/**
+ * Raw fields of SYN packets of compact flows, a column per field. A flow is
+ * at most two SYNs there (the third packet makes it a full Flow).
+ */
+class SynRecords {
+  cap = 0;
+  frame = new Float64Array(0);
+  ts = new Float64Array(0);
+  seq = new Int32Array(0);
+  ack = new Int32Array(0);
+  ipId = new Int32Array(0);
+  /** Duplicate signature: TSval, else the first SACK edge, else -1. */
+  sig = new Int32Array(0);
+  len = new Int32Array(0);
+  /** flags | ttl << 9 | REC_TS | REC_DUP. */
+  pack = new Int32Array(0);
+  win = new Uint16Array(0);
+
+  resize(n: number): void {
+    const i32 = (old: Int32Array) => {
+      const a = new Int32Array(n);
+      a.set(old.subarray(0, Math.min(old.length, n)));
+      return a;
+    };
+    const f64 = (old: Float64Array) => {
+      const a = new Float64Array(n);
+      a.set(old.subarray(0, Math.min(old.length, n)));
+      return a;
+    };
+    this.frame = f64(this.frame);
+    this.ts = f64(this.ts);
+    this.seq = i32(this.seq);
+    this.ack = i32(this.ack);
+    this.ipId = i32(this.ipId);
+    this.sig = i32(this.sig);
+    this.len = i32(this.len);
+    this.pack = i32(this.pack);
+    const w = new Uint16Array(n);
+    w.set(this.win.subarray(0, Math.min(this.win.length, n)));
+    this.win = w;
+    this.cap = n;
+  }
+
+  store(r: number, v: PacketView, frame: number, ts: number): void {
+    this.frame[r] = frame;
+    this.ts[r] = ts;
+    this.seq[r] = v.seq | 0;
+    this.ack[r] = v.ack | 0;
+    this.ipId[r] = v.ipId;
+    this.sig[r] = v.hasTimestamps ? v.tsVal | 0 : v.sackBlocks > 0 ? v.sackEdges[1]! | 0 : -1;
+    this.len[r] = v.payloadLen;
+    this.win[r] = v.window;
+    this.pack[r] = (v.flags & 0x1ff) | ((v.ttl & 0xff) << 9) | (v.hasTimestamps ? REC_TS : 0);
   }
 }
 
@@ -402,7 +490,7 @@ export class FlowTracker {
   private readonly maxFlows: number;
   private readonly ladderLimit: number;
   private readonly ladderProblemsOnly: boolean;
-  private readonly onConnection: (c: Connection) => void;
+  private readonly onConnection: (c: Connection, synAckTtl: number) => void;
 
   private buckets: (Flow | null)[];
   private bucketMask: number;
@@ -421,6 +509,56 @@ export class FlowTracker {
   private readonly v4Text = new Map<number, string>();
   private finished = false;
 
+  // ---- compact tier: SYN-only flows in typed arrays (struct of arrays, by slot).
+  // A SYN flood or a scan fills the table with flows that are one or two SYNs
+  // and nothing else; as objects those cost ~1.4 KB each. Here a slot keeps
+  // the endpoints and the raw fields of up to two SYN packets (~110 bytes),
+  // and the flow is replayed through segment() (the one code path for
+  // verdicts) when it leaves or when any other packet arrives for it.
+  // Typed arrays are allocated for the whole capacity at once: the kernel
+  // backs only the pages that slots touch. Links are slot + 1 (0 = none).
+  private readonly compactAbove: number;
+  private kCap = 0;
+  private kActive = 0;
+  private kUsed = 0;
+  /** Free slots: a stack linked through kHNext. */
+  private kFreeTop = 0;
+  private kHead = 0;
+  private kTail = 0;
+  private kMask = 0;
+  private kBuckets = new Int32Array(0);
+  private kHash = new Int32Array(0);
+  private kHNext = new Int32Array(0);
+  private kPrev = new Int32Array(0);
+  private kNext = new Int32Array(0);
+  /** Address word 0 of client and server (all of an IPv4 address). */
+  private kAddr = new Int32Array(0);
+  /** Words 1-3 of client and server, written for IPv6 flows only. */
+  private kAddr6 = new Int32Array(0);
+  /** cp << 16 | sp. */
+  private kPorts = new Int32Array(0);
+  /** ipVersion | records << 8. */
+  private kInfo = new Int32Array(0);
+  /** First SYN's options: (mss + 1) | (windowScale + 1) << 17 | sackPermitted << 26. */
+  private kOpt = new Int32Array(0);
+  private kId = new Float64Array(0);
+  /** Touch counter of the slot's last packet (the LRU order, shared with Flow.touch). */
+  private kTouch = new Float64Array(0);
+  /** Second SYN's record in rB, + 1 (0 = none). */
+  private kR2 = new Int32Array(0);
+  private touchSeq = 0;
+  /** First SYN of each slot (indexed by slot). */
+  private readonly rA = new SynRecords();
+  /** Second SYNs (a retransmission or a copy), allocated on demand. */
+  private readonly rB = new SynRecords();
+  private rBUsed = 0;
+  private rBFreeN = 0;
+  private rBFree = new Int32Array(0);
+  /** The view compact flows are replayed through. */
+  private readonly rv = new PacketView();
+  /** Set while replaying: the TTL table already learnt from these packets when they arrived. */
+  private replaying = false;
+
   readonly stats: FlowTrackerStats;
 
   constructor(opts: FlowTrackerOptions) {
@@ -428,6 +566,7 @@ export class FlowTracker {
     this.maxFlows = Math.max(1, Math.floor(opts.maxFlows ?? 1_000_000));
     this.ladderLimit = Math.max(0, Math.floor(opts.ladderLimit ?? 12));
     this.ladderProblemsOnly = opts.ladderFor === "problems";
+    this.compactAbove = Math.max(0, Math.floor(opts.compactAbove ?? 8192));
     this.onConnection = opts.onConnection;
     this.stats = { active: 0, peak: 0, evicted: 0, duplicates: 0, maxFlows: this.maxFlows };
     this.bucketMask = 4095;
@@ -451,6 +590,9 @@ export class FlowTracker {
     }
     while (this.synHead !== null && this.synDue(this.synHead) + SYN_GRACE_S <= now) {
       this.emit(this.synHead, EMIT_DUE);
+    }
+    while (this.kHead !== 0 && this.kSynDue(this.kHead - 1) + SYN_GRACE_S <= now) {
+      this.kEmit(this.kHead - 1, EMIT_DUE);
     }
     if (view.kind === Kind.TCP) this.tcp(view, frame, ts);
     else if (view.kind === Kind.ICMP_UNREACH) this.icmp(view, frame, ts);
@@ -517,6 +659,24 @@ export class FlowTracker {
     const pureSyn = (flags & (SYN | ACK)) === SYN;
     let f = this.lookup(v.ipVersion, src, v.srcPort, dst, v.dstPort, h);
     let fromClient = false;
+    if (f === null && this.kActive > 0) {
+      const k = this.kLookup(v.ipVersion, src, v.srcPort, dst, v.dstPort, h);
+      if (k >= 0) {
+        const fromC = this.kIsClient(k, src, v.srcPort);
+        if (pureSyn && fromC && (flags & (FIN | RST)) === 0 && (v.seq | 0) === this.rA.seq[k]) {
+          // retransmitted (or duplicated) SYN
+          if (this.kR2[k] === 0) {
+            this.kAddSyn(k, v, frame, ts);
+            return;
+          }
+          f = this.kPromote(k);
+        } else if (pureSyn && fromC && (v.seq | 0) !== this.rA.seq[k]) {
+          this.kEmit(k, EMIT_REUSE); // port reuse: a new connection (below)
+        } else {
+          f = this.kPromote(k);
+        }
+      }
+    }
     if (f !== null) {
       fromClient =
         f.cp === v.srcPort &&
@@ -541,6 +701,10 @@ export class FlowTracker {
       }
     }
     if (f === null) {
+      if (pureSyn && (flags & (FIN | RST)) === 0 && this.stats.active >= this.compactAbove) {
+        this.kCreate(v, h, frame, ts);
+        return;
+      }
       f = this.create(v, h, ts);
       fromClient = true;
       if ((flags & (SYN | ACK)) === (SYN | ACK)) {
@@ -569,18 +733,26 @@ export class FlowTracker {
     f.sp = sp;
   }
 
-  private create(v: PacketView, h: number, ts: number): Flow {
+  /** Table full: ended connections leave first, then the least recently active (full or compact). */
+  private makeRoom(): void {
     while (this.stats.active >= this.maxFlows) {
       if (this.closedHead !== null) this.emit(this.closedHead, EMIT_LINGER);
-      else if (this.lruHead !== null) this.emit(this.lruHead, EMIT_EVICT);
+      else if (this.lruHead !== null && (this.kHead === 0 || this.lruHead.touch < this.kTouch[this.kHead - 1]!))
+        this.emit(this.lruHead, EMIT_EVICT);
+      else if (this.kHead !== 0) this.kEmit(this.kHead - 1, EMIT_EVICT);
       else break;
     }
+  }
+
+  private create(v: PacketView, h: number, ts: number): Flow {
+    this.makeRoom();
     const f = this.pool.pop() ?? new Flow();
     f.id = this.nextId++;
     f.hash = h;
     this.setEndpoints(f, v.ipVersion, v.src, v.srcPort, v.dst, v.dstPort);
     f.firstTs = ts;
     f.lastTs = ts;
+    f.touch = ++this.touchSeq;
     // hash table
     const i = h & this.bucketMask;
     f.hnext = this.buckets[i] ?? null;
@@ -593,7 +765,7 @@ export class FlowTracker {
     this.lruTail = f;
     this.stats.active++;
     if (this.stats.active > this.stats.peak) this.stats.peak = this.stats.active;
-    if (this.stats.active > this.buckets.length) this.grow();
+    if (this.stats.active - this.kActive > this.buckets.length) this.grow();
     return f;
   }
 
@@ -611,6 +783,7 @@ export class FlowTracker {
   }
 
   private lruTouch(f: Flow): void {
+    f.touch = ++this.touchSeq;
     if (this.lruTail === f) return;
     // unlink
     if (f.lruPrev !== null) f.lruPrev.lruNext = f.lruNext;
@@ -671,7 +844,17 @@ export class FlowTracker {
   ): void {
     f.ladderSeen++;
     if (f.ladderN >= this.ladderLimit) return;
-    f.ladder.push(frame, ts, seq, ack, len, (flags & 0x1ff) | ((ttl & 0xff) << 9) | (from << 17) | (note << 19));
+    const L = f.ladder;
+    const o = f.ladderN * LADDER_FIELDS;
+    const packed = (flags & 0x1ff) | ((ttl & 0xff) << 9) | (from << 17) | (note << 19);
+    if (o < L.length) {
+      L[o] = frame;
+      L[o + 1] = ts;
+      L[o + 2] = seq;
+      L[o + 3] = ack;
+      L[o + 4] = len;
+      L[o + 5] = packed;
+    } else L.push(frame, ts, seq, ack, len, packed);
     f.ladderN++;
   }
 
@@ -775,7 +958,7 @@ export class FlowTracker {
     fwd.bytes += seglen;
 
     // ---- TTL evidence for forged-RST detection (first packets of each direction only)
-    if ((flags & RST) === 0 && fwd.packets <= TTL_LEARN_PACKETS) {
+    if ((flags & RST) === 0 && fwd.packets <= TTL_LEARN_PACKETS && !this.replaying) {
       this.ttlTable.learn(v.ipVersion, v.src, v.ttl, v.ipId);
     }
 
@@ -810,6 +993,7 @@ export class FlowTracker {
           f.s.synSeen = true;
           f.s.isn = seq;
           f.s.base = seq;
+          f.synAckTtl = v.ttl;
           const hs = new Handshake();
           hs.synAckTs = ts;
           hs.synForSynAckTs = f.lastSynTs;
@@ -998,7 +1182,11 @@ export class FlowTracker {
     const b = v.innerDst;
     const h =
       endpointHash(a[0]!, a[1]!, a[2]!, a[3]!, v.innerSrcPort) ^ endpointHash(b[0]!, b[1]!, b[2]!, b[3]!, v.innerDstPort);
-    const f = this.lookup(v.innerIpVersion, a, v.innerSrcPort, b, v.innerDstPort, h);
+    let f = this.lookup(v.innerIpVersion, a, v.innerSrcPort, b, v.innerDstPort, h);
+    if (f === null && this.kActive > 0) {
+      const k = this.kLookup(v.innerIpVersion, a, v.innerSrcPort, b, v.innerDstPort, h);
+      if (k >= 0) f = this.kPromote(k);
+    }
     if (f === null) return;
     // The quoted datagram must be the client's SYN of this connection, before any answer.
     if (!(f.cp === v.innerSrcPort && f.ca0 === (a[0]! | 0) && f.ca1 === (a[1]! | 0) && f.ca2 === (a[2]! | 0) && f.ca3 === (a[3]! | 0)))
@@ -1056,6 +1244,12 @@ export class FlowTracker {
       if (this.synDue(f) <= nowSec) this.emit(f, EMIT_DUE);
       f = next;
     }
+    let k = this.kHead;
+    while (k !== 0 && this.kLastSynTs(k - 1) + this.synTimeoutS <= nowSec) {
+      const next = this.kNext[k - 1]!;
+      if (this.kSynDue(k - 1) <= nowSec) this.kEmit(k - 1, EMIT_DUE);
+      k = next;
+    }
   }
 
   /**
@@ -1083,7 +1277,18 @@ export class FlowTracker {
     const rest: Flow[] = [];
     for (let f = this.lruHead; f !== null; f = f.lruNext) rest.push(f);
     rest.sort((x, y) => x.id - y.id);
-    for (const f of rest) this.emit(f, EMIT_FINISH);
+    // Compact flows, merged in by connection id (never all materialised at once).
+    const ks = new Int32Array(this.kActive);
+    let n = 0;
+    for (let k = this.kHead; k !== 0; k = this.kNext[k - 1]!) ks[n++] = k - 1;
+    const ids = this.kId;
+    ks.sort((x, y) => ids[x]! - ids[y]!);
+    let j = 0;
+    for (const f of rest) {
+      while (j < n && ids[ks[j]!]! < f.id) this.kEmit(ks[j++]!, EMIT_FINISH);
+      this.emit(f, EMIT_FINISH);
+    }
+    while (j < n) this.kEmit(ks[j++]!, EMIT_FINISH);
   }
 
   /** Live view: SYNs waiting for an answer now (oldest first). */
@@ -1097,7 +1302,351 @@ export class FlowTracker {
       if (f.icmpType >= 0 || f.ended || f.firstSynTs > nowSec) continue;
       out.push({ client: this.clientEndpoint(f), server: this.serverEndpoint(f), firstSynTs: f.firstSynTs, syns: f.syn });
     }
+    let added = 0;
+    for (let k = this.kHead; k !== 0 && added < limit; k = this.kNext[k - 1]!) {
+      const s = k - 1;
+      const first = this.rA.ts[s]!;
+      if (first > nowSec) continue;
+      const ipv = this.kInfo[s]! & 0xff;
+      const ports = this.kPorts[s]!;
+      const syns = this.kSyns(s);
+      out.push({
+        client: { ip: this.addrText(ipv, this.kWord(s, 0, 0), this.kWord(s, 0, 1), this.kWord(s, 0, 2), this.kWord(s, 0, 3)), port: ports >>> 16 },
+        server: { ip: this.addrText(ipv, this.kWord(s, 1, 0), this.kWord(s, 1, 1), this.kWord(s, 1, 2), this.kWord(s, 1, 3)), port: ports & 0xffff },
+        firstSynTs: first,
+        syns,
+      });
+      added++;
+    }
+    if (added > 0) {
+      out.sort((x, y) => x.firstSynTs - y.firstSynTs);
+      if (out.length > limit) out.length = limit;
+    }
     return out;
+  }
+
+  // ------------------------------------------------------------------ compact tier
+
+  private kResize(cap: number): void {
+    const i32 = (old: Int32Array, n: number) => {
+      const a = new Int32Array(n);
+      a.set(old.subarray(0, Math.min(old.length, n)));
+      return a;
+    };
+    const f64 = (old: Float64Array, n: number) => {
+      const a = new Float64Array(n);
+      a.set(old.subarray(0, Math.min(old.length, n)));
+      return a;
+    };
+    this.kHash = i32(this.kHash, cap);
+    this.kHNext = i32(this.kHNext, cap);
+    this.kPrev = i32(this.kPrev, cap);
+    this.kNext = i32(this.kNext, cap);
+    this.kAddr = i32(this.kAddr, cap * 2);
+    this.kAddr6 = i32(this.kAddr6, cap * 6);
+    this.kPorts = i32(this.kPorts, cap);
+    this.kInfo = i32(this.kInfo, cap);
+    this.kOpt = i32(this.kOpt, cap);
+    this.kId = f64(this.kId, cap);
+    this.kTouch = f64(this.kTouch, cap);
+    this.kR2 = i32(this.kR2, cap);
+    this.rA.resize(cap);
+    this.kCap = cap;
+    // Hash buckets: a power of two >= capacity; rehash every live slot.
+    let nb = 1024;
+    while (nb < cap) nb *= 2;
+    this.kBuckets = new Int32Array(nb);
+    this.kMask = nb - 1;
+    for (let k = this.kHead; k !== 0; k = this.kNext[k - 1]!) {
+      const i = this.kHash[k - 1]! & this.kMask;
+      this.kHNext[k - 1] = this.kBuckets[i]!;
+      this.kBuckets[i] = k;
+    }
+  }
+
+  private kLookup(ipv: number, a: Uint32Array, ap: number, b: Uint32Array, bp: number, h: number): number {
+    const a0 = a[0]! | 0;
+    const b0 = b[0]! | 0;
+    const A = this.kAddr;
+    for (let k = this.kBuckets[h & this.kMask]!; k !== 0; k = this.kHNext[k - 1]!) {
+      const s = k - 1;
+      if (this.kHash[s] !== h || (this.kInfo[s]! & 0xff) !== ipv) continue;
+      const ports = this.kPorts[s]!;
+      const cp = ports >>> 16;
+      const sp = ports & 0xffff;
+      if (cp === ap && sp === bp && A[2 * s] === a0 && A[2 * s + 1] === b0 && (ipv === 4 || this.k6Eq(s, a, b))) return s;
+      if (cp === bp && sp === ap && A[2 * s] === b0 && A[2 * s + 1] === a0 && (ipv === 4 || this.k6Eq(s, b, a))) return s;
+    }
+    return -1;
+  }
+
+  /** IPv6 words 1-3 of client c and server d equal the slot's. */
+  private k6Eq(s: number, c: Uint32Array, d: Uint32Array): boolean {
+    const B = this.kAddr6;
+    const o = s * 6;
+    return (
+      B[o] === (c[1]! | 0) && B[o + 1] === (c[2]! | 0) && B[o + 2] === (c[3]! | 0) &&
+      B[o + 3] === (d[1]! | 0) && B[o + 4] === (d[2]! | 0) && B[o + 5] === (d[3]! | 0)
+    );
+  }
+
+  private kIsClient(s: number, src: Uint32Array, port: number): boolean {
+    if (this.kPorts[s]! >>> 16 !== port || this.kAddr[2 * s] !== (src[0]! | 0)) return false;
+    if ((this.kInfo[s]! & 0xff) === 4) return true;
+    const B = this.kAddr6;
+    const o = s * 6;
+    return B[o] === (src[1]! | 0) && B[o + 1] === (src[2]! | 0) && B[o + 2] === (src[3]! | 0);
+  }
+
+  /** Address word w (0-3) of the client (side 0) or server (side 1) of slot s. */
+  private kWord(s: number, side: number, w: number): number {
+    if (w === 0) return this.kAddr[2 * s + side]!;
+    return (this.kInfo[s]! & 0xff) === 6 ? this.kAddr6[s * 6 + side * 3 + w - 1]! : 0;
+  }
+
+  private kListAppend(s: number): void {
+    this.kPrev[s] = this.kTail;
+    this.kNext[s] = 0;
+    if (this.kTail !== 0) this.kNext[this.kTail - 1] = s + 1;
+    else this.kHead = s + 1;
+    this.kTail = s + 1;
+  }
+
+  private kListUnlink(s: number): void {
+    const p = this.kPrev[s]!;
+    const n = this.kNext[s]!;
+    if (p !== 0) this.kNext[p - 1] = n;
+    else this.kHead = n;
+    if (n !== 0) this.kPrev[n - 1] = p;
+    else this.kTail = p;
+  }
+
+  /** A new connection whose first packet is a plain SYN from its client. */
+  private kCreate(v: PacketView, h: number, frame: number, ts: number): void {
+    this.makeRoom();
+    if (this.kFreeTop === 0 && this.kUsed >= this.kCap) {
+      this.kResize(this.kCap === 0 ? Math.min(this.maxFlows, K_CAP_MAX_INITIAL) : Math.min(this.maxFlows, this.kCap * 2));
+    }
+    let s: number;
+    if (this.kFreeTop !== 0) {
+      s = this.kFreeTop - 1;
+      this.kFreeTop = this.kHNext[s]!;
+    } else s = this.kUsed++;
+    this.kHash[s] = h;
+    this.kId[s] = this.nextId++;
+    this.kAddr[2 * s] = v.src[0]! | 0;
+    this.kAddr[2 * s + 1] = v.dst[0]! | 0;
+    if (v.ipVersion === 6) {
+      const B = this.kAddr6;
+      const o = s * 6;
+      B[o] = v.src[1]! | 0;
+      B[o + 1] = v.src[2]! | 0;
+      B[o + 2] = v.src[3]! | 0;
+      B[o + 3] = v.dst[1]! | 0;
+      B[o + 4] = v.dst[2]! | 0;
+      B[o + 5] = v.dst[3]! | 0;
+    }
+    this.kPorts[s] = (v.srcPort << 16) | v.dstPort;
+    this.kInfo[s] = v.ipVersion | (1 << 8);
+    this.kOpt[s] = (v.mss + 1) | ((v.windowScale + 1) << 17) | (v.sackPermitted ? 1 << 26 : 0);
+    this.kR2[s] = 0;
+    this.rA.store(s, v, frame, ts);
+    const i = h & this.kMask;
+    this.kHNext[s] = this.kBuckets[i]!;
+    this.kBuckets[i] = s + 1;
+    this.kListAppend(s);
+    this.kTouch[s] = ++this.touchSeq;
+    this.kActive++;
+    this.stats.active++;
+    if (this.stats.active > this.stats.peak) this.stats.peak = this.stats.active;
+    // What segment() would learn from the first packet of the direction.
+    this.ttlTable.learn(v.ipVersion, v.src, v.ttl, v.ipId);
+  }
+
+  /** The second SYN with the client's ISN: a retransmission, or the same packet captured twice. */
+  private kAddSyn(s: number, v: PacketView, frame: number, ts: number): void {
+    let r: number;
+    if (this.rBFreeN > 0) r = this.rBFree[--this.rBFreeN]!;
+    else {
+      r = this.rBUsed++;
+      if (r >= this.rB.cap) this.rB.resize(Math.max(4096, this.rB.cap * 2));
+    }
+    this.kR2[s] = r + 1;
+    const B = this.rB;
+    const A = this.rA;
+    B.store(r, v, frame, ts);
+    // isDuplicate() against the first packet (the only one in its ring yet;
+    // the server has sent nothing).
+    const dup =
+      B.seq[r] === A.seq[s] &&
+      B.ack[r] === A.ack[s] &&
+      (B.pack[r]! & 0x1ff) + B.len[r]! * 512 === (A.pack[s]! & 0x1ff) + A.len[s]! * 512 &&
+      B.win[r] === A.win[s] &&
+      B.ipId[r] === A.ipId[s] &&
+      B.sig[r] === A.sig[s] &&
+      ts - A.ts[s]! <= DUPLICATE_WINDOW_S &&
+      ts >= A.ts[s]! - DUPLICATE_WINDOW_S;
+    if (dup) B.pack[r] = B.pack[r]! | REC_DUP;
+    else if (2 <= TTL_LEARN_PACKETS) this.ttlTable.learn(v.ipVersion, v.src, v.ttl, v.ipId);
+    this.kInfo[s] = (this.kInfo[s]! & 0xff) | (2 << 8);
+    this.kListUnlink(s);
+    this.kListAppend(s);
+    this.kTouch[s] = ++this.touchSeq;
+  }
+
+  /** Time of the last SYN that was not a duplicate copy. */
+  private kLastSynTs(s: number): number {
+    const r2 = this.kR2[s]!;
+    if (r2 !== 0 && (this.rB.pack[r2 - 1]! & REC_DUP) === 0) return this.rB.ts[r2 - 1]!;
+    return this.rA.ts[s]!;
+  }
+
+  /** SYNs that were not duplicate copies. */
+  private kSyns(s: number): number {
+    const r2 = this.kR2[s]!;
+    return r2 !== 0 && (this.rB.pack[r2 - 1]! & REC_DUP) === 0 ? 2 : 1;
+  }
+
+  /** synDue() of a compact flow. */
+  private kSynDue(s: number): number {
+    const first = this.rA.ts[s]!;
+    const last = this.kLastSynTs(s);
+    const gap = this.kSyns(s) > 1 ? last - first : 0;
+    return last + Math.max(this.synTimeoutS, 2.5 * gap);
+  }
+
+  /** Drop a slot from the compact tier (hash chain, list, free stack). */
+  private kRemove(s: number): void {
+    const i = this.kHash[s]! & this.kMask;
+    let k = this.kBuckets[i]!;
+    if (k === s + 1) this.kBuckets[i] = this.kHNext[s]!;
+    else {
+      while (k !== 0 && this.kHNext[k - 1] !== s + 1) k = this.kHNext[k - 1]!;
+      if (k !== 0) this.kHNext[k - 1] = this.kHNext[s]!;
+    }
+    this.kListUnlink(s);
+    const r2 = this.kR2[s]!;
+    if (r2 !== 0) {
+      if (this.rBFreeN >= this.rBFree.length) {
+        const nf = new Int32Array(Math.max(4096, this.rBFree.length * 2));
+        nf.set(this.rBFree);
+        this.rBFree = nf;
+      }
+      this.rBFree[this.rBFreeN++] = r2 - 1;
+      this.kR2[s] = 0;
+    }
+    this.kHNext[s] = this.kFreeTop;
+    this.kFreeTop = s + 1;
+    this.kActive--;
+  }
+
+  /** A full Flow (not linked anywhere) with the compact flow's packets replayed through segment(). */
+  private kMaterialize(s: number): Flow {
+    const f = this.pool.pop() ?? new Flow();
+    f.id = this.kId[s]!;
+    f.hash = this.kHash[s]!;
+    const ipv = this.kInfo[s]! & 0xff;
+    const ports = this.kPorts[s]!;
+    f.ipv = ipv;
+    f.ca0 = this.kWord(s, 0, 0);
+    f.ca1 = this.kWord(s, 0, 1);
+    f.ca2 = this.kWord(s, 0, 2);
+    f.ca3 = this.kWord(s, 0, 3);
+    f.cp = ports >>> 16;
+    f.sa0 = this.kWord(s, 1, 0);
+    f.sa1 = this.kWord(s, 1, 1);
+    f.sa2 = this.kWord(s, 1, 2);
+    f.sa3 = this.kWord(s, 1, 3);
+    f.sp = ports & 0xffff;
+    f.firstTs = this.rA.ts[s]!;
+    f.lastTs = f.firstTs;
+    const v = this.rv;
+    v.kind = Kind.TCP;
+    v.ipVersion = ipv;
+    for (let i = 0; i < 4; i++) {
+      v.src[i] = this.kWord(s, 0, i);
+      v.dst[i] = this.kWord(s, 1, i);
+    }
+    v.srcPort = f.cp;
+    v.dstPort = f.sp;
+    const opt = this.kOpt[s]!;
+    v.mss = (opt & 0x1ffff) - 1;
+    v.windowScale = ((opt >>> 17) & 0x1ff) - 1;
+    v.sackPermitted = ((opt >>> 26) & 1) === 1;
+    this.replaying = true;
+    try {
+      this.kReplay(f, this.rA, s);
+      const r2 = this.kR2[s]!;
+      if (r2 !== 0) this.kReplay(f, this.rB, r2 - 1);
+    } finally {
+      this.replaying = false;
+    }
+    this.auxUnlink(f);
+    return f;
+  }
+
+  private kReplay(f: Flow, R: SynRecords, r: number): void {
+    const v = this.rv;
+    const pack = R.pack[r]!;
+    v.seq = R.seq[r]! >>> 0;
+    v.ack = R.ack[r]! >>> 0;
+    v.flags = pack & 0x1ff;
+    v.ttl = (pack >>> 9) & 0xff;
+    // Only the duplicate signature (TSval, else the first SACK edge) and the
+    // timestamps option flag matter to segment(): recreate exactly those.
+    v.hasTimestamps = (pack & REC_TS) !== 0;
+    v.tsVal = R.sig[r]! >>> 0;
+    v.sackBlocks = v.hasTimestamps ? 0 : 1;
+    v.sackEdges[1] = R.sig[r]!;
+    v.payloadLen = R.len[r]!;
+    v.window = R.win[r]!;
+    v.ipId = R.ipId[r]!;
+    this.segment(f, v, R.frame[r]!, R.ts[r]!, true);
+  }
+
+  /** Something other than a client SYN arrived for a compact flow: make it a full Flow in the table. */
+  private kPromote(s: number): Flow {
+    const f = this.kMaterialize(s);
+    f.touch = this.kTouch[s]!;
+    this.kRemove(s);
+    const i = f.hash & this.bucketMask;
+    f.hnext = this.buckets[i] ?? null;
+    this.buckets[i] = f;
+    // Into the LRU list where its last packet puts it.
+    let q = this.lruTail;
+    while (q !== null && q.touch > f.touch) q = q.lruPrev;
+    f.lruPrev = q;
+    f.lruNext = q !== null ? q.lruNext : this.lruHead;
+    if (f.lruNext !== null) f.lruNext.lruPrev = f;
+    else this.lruTail = f;
+    if (q !== null) q.lruNext = f;
+    else this.lruHead = f;
+    if (this.stats.active - this.kActive > this.buckets.length) this.grow();
+    // Back on the waiting-SYN list, in order of its last SYN.
+    f.aux = AUX_SYN_WAIT;
+    let p = this.synTail;
+    while (p !== null && p.lastSynTs > f.lastSynTs) p = p.auxPrev;
+    f.auxPrev = p;
+    f.auxNext = p !== null ? p.auxNext : this.synHead;
+    if (f.auxNext !== null) f.auxNext.auxPrev = f;
+    else this.synTail = f;
+    if (p !== null) p.auxNext = f;
+    else this.synHead = f;
+    return f;
+  }
+
+  private kEmit(s: number, why: number): void {
+    const f = this.kMaterialize(s);
+    this.kRemove(s);
+    this.stats.active--;
+    if (why === EMIT_EVICT) this.stats.evicted++;
+    const c = this.build(f, why);
+    const synAckTtl = f.synAckTtl;
+    if (this.pool.length < 65536) {
+      f.reset();
+      this.pool.push(f);
+    }
+    this.onConnection(c, synAckTtl);
   }
 
   // ------------------------------------------------------------------ emission
@@ -1155,12 +1704,13 @@ export class FlowTracker {
     this.remove(f);
     if (why === EMIT_EVICT) this.stats.evicted++;
     const c = this.build(f, why);
+    const synAckTtl = f.synAckTtl;
     // Pooled flows are at most the peak table size: memory the table needed anyway.
     if (this.pool.length < 65536) {
       f.reset();
       this.pool.push(f);
     }
-    this.onConnection(c);
+    this.onConnection(c, synAckTtl);
   }
 
   private outcome(f: Flow, why: number): Outcome {
@@ -1267,16 +1817,19 @@ export class FlowTracker {
     }
     const ladder: LadderStep[] = [];
     const L = f.ladder;
-    // ladderFor "problems": a clean handshake-and-close needs no ladder (saves
-    // most of the per-connection allocation on big captures).
+    // ladderFor "problems": only connections worth a look carry their ladder
+    // (a problem outcome, or any retransmission or duplicate); a clean one
+    // gets [] and ladderTruncated false. On big captures the ladders were
+    // most of the JSON and of the per-connection cost.
     const ladderN =
       this.ladderProblemsOnly &&
-      (outcome === "closed" || outcome === "established") &&
-      f.syn === 1 &&
-      f.synAck === 1 &&
+      !PROBLEM_SET.has(outcome) &&
+      outcome !== "pending" &&
+      f.syn <= 1 &&
+      f.synAck <= 1 &&
       f.dataRetrans === 0 &&
       f.duplicates === 0
-        ? 0
+        ? -1
         : f.ladderN;
     for (let i = 0; i < ladderN; i++) {
       const o = i * LADDER_FIELDS;
@@ -1345,7 +1898,7 @@ export class FlowTracker {
       lastTs: f.lastTs,
       frames: f.takeFrames(),
       ladder,
-      ladderTruncated: f.ladderSeen > ladderN,
+      ladderTruncated: ladderN >= 0 && f.ladderSeen > ladderN,
       evicted: why === EMIT_EVICT,
     };
   }

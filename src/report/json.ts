@@ -15,11 +15,12 @@
  * name says so (`durationS`). Absent values are `null`, never omitted.
  *
  * The packet ladder (`ladder`, the connection's first packets with frame
- * numbers) is included for every connection. It is bounded by the flow tracker
- * (`ladderTruncated` says when it was cut), typically a few hundred bytes per
- * connection; it makes each connection checkable against Wireshark without the
- * capture at hand. Scripts that want less can drop it:
- * `jq 'del(.connections[].ladder)'`.
+ * numbers) is included for connections worth a look (a problem outcome,
+ * pending, or any retransmission or duplicate; clean ones have `[]`). It is
+ * bounded by the flow tracker (`ladderTruncated` says when it was cut),
+ * typically a few hundred bytes per connection; it makes each connection
+ * checkable against Wireshark without the capture at hand. Scripts that want
+ * less can drop it: `jq 'del(.connections[].ladder)'`.
  */
 
 import {
@@ -115,6 +116,108 @@ export function connectionJson(c: Connection) {
     ladderTruncated: c.ladderTruncated,
     evicted: c.evicted,
   } satisfies Record<keyof Connection, unknown>;
+}
+
+// ---------------------------------------------------------------- fast path
+//
+// connectionJsonText(c) === JSON.stringify(connectionJson(c)), built by string
+// concatenation: on a big capture the generic object-then-stringify path was
+// the single largest cost of `--format json` (a temporary object tree per
+// connection, then a generic walk over it). The key order is the same as
+// connectionJson's (pinned by a test that compares the two).
+
+/** A number as JSON.stringify writes it (non-finite -> null). */
+function n(v: number): string {
+  return Number.isFinite(v) ? "" + v : "null";
+}
+
+/** Strings the tracker produces (addresses, flags, notes) need no escaping; anything else goes through JSON.stringify. */
+function str(v: string): string {
+  for (let i = 0; i < v.length; i++) {
+    const ch = v.charCodeAt(i);
+    if (ch < 0x20 || ch === 0x22 || ch === 0x5c || ch > 0x7e) return JSON.stringify(v);
+  }
+  return '"' + v + '"';
+}
+
+function strOrNull(v: string | null): string {
+  return v === null ? "null" : str(v);
+}
+
+function numArray(a: readonly number[]): string {
+  if (a.length === 0) return "[]";
+  let t = "[" + n(a[0]!);
+  for (let i = 1; i < a.length; i++) t += "," + n(a[i]!);
+  return t + "]";
+}
+
+function ladderStepText(s: LadderStep): string {
+  return (
+    '{"frame":' + n(s.frame) +
+    ',"ts":' + n(s.ts) +
+    ',"from":' + str(s.from) +
+    ',"flags":' + str(s.flags) +
+    ',"seq":' + n(s.seq) +
+    ',"ack":' + n(s.ack) +
+    ',"len":' + n(s.len) +
+    ',"ttl":' + n(s.ttl) +
+    ',"note":' + strOrNull(s.note) +
+    "}"
+  );
+}
+
+/** JSON text of one connection, identical to JSON.stringify(connectionJson(c)). */
+export function connectionJsonText(c: Connection): string {
+  let t =
+    '{"id":' + n(c.id) +
+    ',"ipVersion":' + n(c.ipVersion) +
+    ',"client":{"ip":' + str(c.client.ip) + ',"port":' + n(c.client.port) +
+    '},"server":{"ip":' + str(c.server.ip) + ',"port":' + n(c.server.port) +
+    '},"outcome":' + str(c.outcome) +
+    ',"zeekState":' + str(c.zeekState) +
+    ',"syn":' + n(c.syn) +
+    ',"synAck":' + n(c.synAck) +
+    ',"rst":';
+  const r = c.rst;
+  t +=
+    r === null
+      ? "null"
+      : '{"from":' + str(r.from) + ',"ts":' + n(r.ts) + ',"frame":' + n(r.frame) + ',"ttl":' + n(r.ttl) +
+        ',"suspectedForged":' + (r.suspectedForged ? "true" : "false") + ',"forgedReason":' + strOrNull(r.forgedReason) + "}";
+  const i = c.icmp;
+  t +=
+    ',"icmp":' +
+    (i === null
+      ? "null"
+      : '{"type":' + n(i.type) + ',"code":' + n(i.code) + ',"from":' + str(i.from) + ',"ts":' + n(i.ts) + ',"frame":' + n(i.frame) + "}");
+  const rt = c.retransmissions;
+  t += ',"retransmissions":{"data":' + n(rt.data) + ',"syn":' + n(rt.syn) + ',"synAck":' + n(rt.synAck) + '},"duplicates":' + n(c.duplicates);
+  const h = c.handshakeRttMs;
+  t +=
+    ',"handshakeRttMs":' +
+    (h === null ? "null" : '{"synToSynAck":' + n(h.synToSynAck) + ',"synAckToAck":' + n(h.synAckToAck) + ',"total":' + n(h.total) + "}");
+  const o = c.synOptions;
+  t +=
+    ',"synOptions":' +
+    (o === null
+      ? "null"
+      : '{"mss":' + (o.mss === null ? "null" : n(o.mss)) + ',"windowScale":' + (o.windowScale === null ? "null" : n(o.windowScale)) +
+        ',"sackPermitted":' + (o.sackPermitted ? "true" : "false") + ',"timestamps":' + (o.timestamps ? "true" : "false") + "}");
+  t +=
+    ',"packets":{"client":' + n(c.packets.client) + ',"server":' + n(c.packets.server) +
+    '},"bytes":{"client":' + n(c.bytes.client) + ',"server":' + n(c.bytes.server) +
+    '},"firstTs":' + n(c.firstTs) +
+    ',"lastTs":' + n(c.lastTs) +
+    ',"frames":' + numArray(c.frames) +
+    ',"ladder":';
+  const L = c.ladder;
+  if (L.length === 0) t += "[]";
+  else {
+    t += "[" + ladderStepText(L[0]!);
+    for (let k = 1; k < L.length; k++) t += "," + ladderStepText(L[k]!);
+    t += "]";
+  }
+  return t + ',"ladderTruncated":' + (c.ladderTruncated ? "true" : "false") + ',"evicted":' + (c.evicted ? "true" : "false") + "}";
 }
 
 function percentiles(p: Percentiles | null) {
@@ -219,12 +322,12 @@ export class JsonReportWriter {
 
   connection(c: Connection): void {
     if (this.ended) throw new Error("JsonReportWriter: connection() after end()");
-    const json = connectionJson(c);
     if (this.pretty) {
+      const json = connectionJson(c);
       const head = this.count === 0 ? '{\n  "connections": [\n    ' : ",\n    ";
       this.write(head + indentAfterFirst(JSON.stringify(json, null, 2), "    "));
     } else {
-      this.write((this.count === 0 ? '{"connections":[' : ",") + JSON.stringify(json));
+      this.write((this.count === 0 ? '{"connections":[' : ",") + connectionJsonText(c));
     }
     this.count++;
   }
@@ -254,4 +357,279 @@ export function renderJson(report: Report, opts: { pretty?: boolean } = {}): str
   const w = new JsonReportWriter((s) => chunks.push(s), opts);
   w.end(report);
   return chunks.join("");
+}
+
+// ---------------------------------------------------------------- connections across threads
+//
+// `--threads 2` writes json/ndjson on a worker thread: the main thread encodes
+// each finished connection into numbers (a Float64Array batch, transferred,
+// not copied) plus a table of the strings it has not sent before; the worker
+// decodes them back into identical Connection objects and serializes them with
+// the same writer. Every field round-trips exactly (numbers as float64, null
+// as a flag), so the output is byte-identical to the single-threaded one.
+
+/** Strings are sent once and then referred to by number; the table restarts past this size. */
+const CODEC_MAX_STRINGS = 65_536;
+const NO_STRING = -1;
+
+export interface ConnectionBatch {
+  nums: Float64Array;
+  length: number;
+  count: number;
+  /** Strings first used in this batch, numbered from `stringBase`. */
+  strings: string[];
+  stringBase: number;
+  /** The receiver clears its table before reading this batch. */
+  resetStrings: boolean;
+}
+
+export class ConnectionEncoder {
+  private nums: Float64Array;
+  private n = 0;
+  private count = 0;
+  private ids = new Map<string, number>();
+  private nextStringId = 0;
+  private strings: string[] = [];
+  private stringBase = 0;
+  private reset = false;
+
+  constructor(initial = 1 << 15) {
+    this.nums = new Float64Array(initial);
+  }
+
+  get connections(): number {
+    return this.count;
+  }
+
+  get size(): number {
+    return this.n;
+  }
+
+  private room(k: number): void {
+    if (this.n + k <= this.nums.length) return;
+    let len = this.nums.length * 2;
+    while (len < this.n + k) len *= 2;
+    const a = new Float64Array(len);
+    a.set(this.nums.subarray(0, this.n));
+    this.nums = a;
+  }
+
+  private s(v: string): number {
+    let id = this.ids.get(v);
+    if (id === undefined) {
+      if (this.nextStringId >= CODEC_MAX_STRINGS && this.strings.length === 0 && this.count === 0) {
+        // Only at a batch boundary: the receiver resets before this batch.
+        this.ids.clear();
+        this.nextStringId = 0;
+        this.stringBase = 0;
+        this.reset = true;
+      }
+      id = this.nextStringId++;
+      this.ids.set(v, id);
+      this.strings.push(v);
+    }
+    return id;
+  }
+
+  private sn(v: string | null): number {
+    return v === null ? NO_STRING : this.s(v);
+  }
+
+  /** `synAckTtl`: what the flow tracker passes along for the diagnoser (-1 = none). */
+  add(c: Connection, synAckTtl = -1): void {
+    const L = c.ladder;
+    this.room(49 + c.frames.length + L.length * 9);
+    const a = this.nums;
+    let i = this.n;
+    a[i++] = c.id;
+    a[i++] = c.ipVersion;
+    a[i++] = this.s(c.client.ip);
+    a[i++] = c.client.port;
+    a[i++] = this.s(c.server.ip);
+    a[i++] = c.server.port;
+    a[i++] = this.s(c.outcome);
+    a[i++] = this.s(c.zeekState);
+    a[i++] = c.syn;
+    a[i++] = c.synAck;
+    const r = c.rst;
+    if (r === null) a[i++] = 0;
+    else {
+      a[i++] = 1;
+      a[i++] = this.s(r.from);
+      a[i++] = r.ts;
+      a[i++] = r.frame;
+      a[i++] = r.ttl;
+      a[i++] = r.suspectedForged ? 1 : 0;
+      a[i++] = this.sn(r.forgedReason);
+    }
+    const ic = c.icmp;
+    if (ic === null) a[i++] = 0;
+    else {
+      a[i++] = 1;
+      a[i++] = ic.type;
+      a[i++] = ic.code;
+      a[i++] = this.s(ic.from);
+      a[i++] = ic.ts;
+      a[i++] = ic.frame;
+    }
+    a[i++] = c.retransmissions.data;
+    a[i++] = c.retransmissions.syn;
+    a[i++] = c.retransmissions.synAck;
+    a[i++] = c.duplicates;
+    const h = c.handshakeRttMs;
+    if (h === null) a[i++] = 0;
+    else {
+      a[i++] = 1;
+      a[i++] = h.synToSynAck;
+      a[i++] = h.synAckToAck;
+      a[i++] = h.total;
+    }
+    const o = c.synOptions;
+    if (o === null) a[i++] = 0;
+    else {
+      a[i++] = 1 | (o.mss === null ? 2 : 0) | (o.windowScale === null ? 4 : 0) | (o.sackPermitted ? 8 : 0) | (o.timestamps ? 16 : 0);
+      a[i++] = o.mss ?? 0;
+      a[i++] = o.windowScale ?? 0;
+    }
+    a[i++] = c.packets.client;
+    a[i++] = c.packets.server;
+    a[i++] = c.bytes.client;
+    a[i++] = c.bytes.server;
+    a[i++] = c.firstTs;
+    a[i++] = c.lastTs;
+    a[i++] = c.frames.length;
+    for (const f of c.frames) a[i++] = f;
+    a[i++] = L.length;
+    for (const st of L) {
+      a[i++] = st.frame;
+      a[i++] = st.ts;
+      a[i++] = this.s(st.from);
+      a[i++] = this.s(st.flags);
+      a[i++] = st.seq;
+      a[i++] = st.ack;
+      a[i++] = st.len;
+      a[i++] = st.ttl;
+      a[i++] = this.sn(st.note);
+    }
+    a[i++] = (c.ladderTruncated ? 1 : 0) | (c.evicted ? 2 : 0);
+    a[i++] = synAckTtl;
+    this.n = i;
+    this.count++;
+  }
+
+  /** The batch so far (its buffer is handed over: transfer it), and start a new one. */
+  take(): ConnectionBatch {
+    const b: ConnectionBatch = {
+      nums: this.nums,
+      length: this.n,
+      count: this.count,
+      strings: this.strings,
+      stringBase: this.stringBase,
+      resetStrings: this.reset,
+    };
+    this.stringBase = this.nextStringId;
+    this.strings = [];
+    this.reset = false;
+    this.nums = new Float64Array(this.nums.length);
+    this.n = 0;
+    this.count = 0;
+    return b;
+  }
+}
+
+export class ConnectionDecoder {
+  private table: string[] = [];
+
+  /** Calls `each` for every connection of the batch, in order. */
+  decode(b: ConnectionBatch, each: (c: Connection, synAckTtl: number) => void): void {
+    if (b.resetStrings) this.table = [];
+    const T = this.table;
+    for (let k = 0; k < b.strings.length; k++) T[b.stringBase + k] = b.strings[k]!;
+    const a = b.nums;
+    let i = 0;
+    const str = (x: number) => T[x]!;
+    const strN = (x: number) => (x === NO_STRING ? null : T[x]!);
+    for (let k = 0; k < b.count; k++) {
+      const id = a[i++]!;
+      const ipVersion = a[i++]! as 4 | 6;
+      const client = { ip: str(a[i++]!), port: a[i++]! };
+      const server = { ip: str(a[i++]!), port: a[i++]! };
+      const outcome = str(a[i++]!) as Outcome;
+      const zeekState = str(a[i++]!);
+      const syn = a[i++]!;
+      const synAck = a[i++]!;
+      let rst: RstInfo | null = null;
+      if (a[i++] === 1) {
+        rst = {
+          from: str(a[i++]!) as RstInfo["from"],
+          ts: a[i++]!,
+          frame: a[i++]!,
+          ttl: a[i++]!,
+          suspectedForged: a[i++] === 1,
+          forgedReason: strN(a[i++]!),
+        };
+      }
+      let icmpInfo: IcmpInfo | null = null;
+      if (a[i++] === 1) icmpInfo = { type: a[i++]!, code: a[i++]!, from: str(a[i++]!), ts: a[i++]!, frame: a[i++]! };
+      const retransmissions = { data: a[i++]!, syn: a[i++]!, synAck: a[i++]! };
+      const duplicates = a[i++]!;
+      let handshakeRttMs: HandshakeRtt | null = null;
+      if (a[i++] === 1) handshakeRttMs = { synToSynAck: a[i++]!, synAckToAck: a[i++]!, total: a[i++]! };
+      let synOpts: SynOptions | null = null;
+      const ob = a[i++]!;
+      if (ob !== 0) {
+        const mss = a[i++]!;
+        const ws = a[i++]!;
+        synOpts = { mss: ob & 2 ? null : mss, windowScale: ob & 4 ? null : ws, sackPermitted: (ob & 8) !== 0, timestamps: (ob & 16) !== 0 };
+      }
+      const packets = { client: a[i++]!, server: a[i++]! };
+      const bytes = { client: a[i++]!, server: a[i++]! };
+      const firstTs = a[i++]!;
+      const lastTs = a[i++]!;
+      const nf = a[i++]!;
+      const frames: number[] = new Array<number>(nf);
+      for (let j = 0; j < nf; j++) frames[j] = a[i++]!;
+      const nl = a[i++]!;
+      const ladder: LadderStep[] = new Array<LadderStep>(nl);
+      for (let j = 0; j < nl; j++) {
+        ladder[j] = {
+          frame: a[i++]!,
+          ts: a[i++]!,
+          from: str(a[i++]!) as LadderStep["from"],
+          flags: str(a[i++]!),
+          seq: a[i++]!,
+          ack: a[i++]!,
+          len: a[i++]!,
+          ttl: a[i++]!,
+          note: strN(a[i++]!),
+        };
+      }
+      const bits = a[i++]!;
+      const synAckTtl = a[i++]!;
+      each({
+        id,
+        ipVersion,
+        client,
+        server,
+        outcome,
+        zeekState,
+        syn,
+        synAck,
+        rst,
+        icmp: icmpInfo,
+        retransmissions,
+        duplicates,
+        handshakeRttMs,
+        synOptions: synOpts,
+        packets,
+        bytes,
+        firstTs,
+        lastTs,
+        frames,
+        ladder,
+        ladderTruncated: (bits & 1) !== 0,
+        evicted: (bits & 2) !== 0,
+      }, synAckTtl);
+    }
+  }
 }

@@ -15,7 +15,7 @@
 
 import type { Connection } from "../flows/connection.js";
 import type { Report } from "./model.js";
-import { connectionJson, summaryJson } from "./json.js";
+import { connectionJsonText, summaryJson } from "./json.js";
 
 export class NdjsonReportWriter {
   private readonly write: (line: string) => void;
@@ -28,7 +28,8 @@ export class NdjsonReportWriter {
 
   connection(c: Connection): void {
     if (this.ended) throw new Error("NdjsonReportWriter: connection() after end()");
-    this.write(JSON.stringify({ type: "connection", ...connectionJson(c) }) + "\n");
+    // Same text as JSON.stringify({ type: "connection", ...connectionJson(c) }).
+    this.write('{"type":"connection",' + connectionJsonText(c).slice(1) + "\n");
     this.count++;
   }
 

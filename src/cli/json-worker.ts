@@ -1,0 +1,86 @@
+/**
+ * `--threads 2` for json/ndjson: this worker thread owns the report output.
+ * The main thread reads, decodes, tracks flows and diagnoses; it sends each
+ * batch of finished connections here encoded as numbers (ConnectionEncoder),
+ * and this thread turns them back into Connection objects and writes them with
+ * the same writers as the single-threaded path, so the output is identical.
+ *
+ * Unless the report is anonymized, the diagnoser runs here too (it sees the
+ * same connections in the same order, so its result is the same).
+ *
+ * Messages in:  {t:"batch", b}  {t:"diagnose"}  {t:"end", report}  {t:"abort"}
+ * Messages out: {t:"ready"}  {t:"ack"}  {t:"diagnosis", destinations, findings, examples}
+ *               {t:"done"}  {t:"error", kind, message}
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { ConnectionDecoder, JsonReportWriter, type ConnectionBatch } from "../report/json.js";
+import { NdjsonReportWriter } from "../report/ndjson.js";
+import type { Report } from "../report/model.js";
+import { Diagnoser } from "../diagnose/diagnose.js";
+import { BrokenPipe, Output, OutputError } from "./output.js";
+
+type In = { t: "batch"; b: ConnectionBatch } | { t: "diagnose" } | { t: "end"; report: Report } | { t: "abort" };
+
+const port = parentPort!;
+const { format, output, diagnose } = workerData as {
+  format: "json" | "ndjson";
+  output: string | undefined;
+  /** Diagnoser options, or null when the main thread diagnoses. */
+  diagnose: { maxExamplesPerKind: number } | null;
+};
+
+function fail(e: unknown): void {
+  const kind = e instanceof BrokenPipe || (e as NodeJS.ErrnoException)?.code === "EPIPE" ? "pipe" : e instanceof OutputError ? "output" : "internal";
+  port.postMessage({ t: "error", kind, message: e instanceof Error ? e.message : String(e) });
+}
+
+let out: Output | null = null;
+try {
+  out = Output.open(output, "report");
+} catch (e) {
+  fail(e);
+}
+
+if (out !== null) {
+  const o = out;
+  const writer =
+    format === "json" ? new JsonReportWriter((s) => o.write(s)) : new NdjsonReportWriter((line) => o.write(line));
+  const decoder = new ConnectionDecoder();
+  const diagnoser = diagnose ? new Diagnoser(diagnose) : null;
+  let failed = false;
+  port.on("message", (m: In) => {
+    if (failed) return;
+    try {
+      if (m.t === "batch") {
+        if (diagnoser)
+          decoder.decode(m.b, (c, synAckTtl) => {
+            diagnoser.add(c, synAckTtl);
+            writer.connection(c);
+          });
+        else decoder.decode(m.b, (c) => writer.connection(c));
+        // ndjson: lines go out batch by batch (the main thread sends one per batch of packets).
+        if (format === "ndjson") o.flush();
+        port.postMessage({ t: "ack" });
+      } else if (m.t === "diagnose") {
+        const d = diagnoser!.finish();
+        port.postMessage({ t: "diagnosis", destinations: d.destinations, findings: d.findings, examples: d.examples });
+      } else if (m.t === "end") {
+        writer.end(m.report);
+        o.close();
+        port.postMessage({ t: "done" });
+        port.close();
+      } else {
+        o.abort();
+        port.close();
+      }
+    } catch (e) {
+      failed = true;
+      o.abort();
+      fail(e);
+      port.close();
+    }
+  });
+  port.postMessage({ t: "ready" });
+} else {
+  port.close();
+}

@@ -1,0 +1,72 @@
+import { describe, expect, test } from "vitest";
+import { connectionJson, connectionJsonText } from "../../src/report/json.js";
+import { NdjsonReportWriter } from "../../src/report/ndjson.js";
+import { analyze } from "../../src/analyze.js";
+import { troubleReport, healthyLiveReport } from "./fixtures.js";
+import type { Connection } from "../../src/flows/connection.js";
+
+describe("connectionJsonText (the fast serializer)", () => {
+  test("is byte-identical to JSON.stringify(connectionJson(c)) on the fixtures", () => {
+    const cs = [...troubleReport().connections, ...healthyLiveReport().connections];
+    expect(cs.length).toBeGreaterThan(5);
+    for (const c of cs) expect(connectionJsonText(c)).toBe(JSON.stringify(connectionJson(c)));
+  });
+
+  test("escapes odd strings and writes non-finite numbers as null like JSON.stringify", () => {
+    const base = troubleReport().connections.find((c) => c.rst !== null)!;
+    const c: Connection = {
+      ...base,
+      firstTs: NaN,
+      lastTs: -0,
+      rst: { ...base.rst!, forgedReason: 'TTL "64"\\ \n\u0001 ü \ud800' },
+      client: { ip: "fe80::1%eth0\t", port: 1 },
+    };
+    expect(connectionJsonText(c)).toBe(JSON.stringify(connectionJson(c)));
+  });
+
+  test("is byte-identical on every connection of a real capture (ladders for all)", async () => {
+    const r = await analyze("captures/busy.pcap", { ladderFor: "all" });
+    expect(r.connections.length).toBeGreaterThan(10);
+    for (const c of r.connections) expect(connectionJsonText(c)).toBe(JSON.stringify(connectionJson(c)));
+  });
+
+  test("NDJSON connection lines equal the generic form", () => {
+    const lines: string[] = [];
+    const w = new NdjsonReportWriter((l) => lines.push(l));
+    const cs = troubleReport().connections;
+    for (const c of cs) w.connection(c);
+    cs.forEach((c, i) => expect(lines[i]).toBe(JSON.stringify({ type: "connection", ...connectionJson(c) }) + "\n"));
+  });
+});
+
+import { ConnectionDecoder, ConnectionEncoder } from "../../src/report/json.js";
+
+describe("ConnectionEncoder / ConnectionDecoder (connections across threads)", () => {
+  test("round-trips every connection exactly, across batches and a string-table restart", async () => {
+    const r = await analyze("captures/busy.pcap", { ladderFor: "all" });
+    const base = [...r.connections, ...troubleReport().connections, ...healthyLiveReport().connections];
+    // Enough distinct addresses to restart the string table (65 536 entries).
+    const many: Connection[] = [];
+    for (let i = 0; i < 70_000; i++) {
+      const c = base[i % base.length]!;
+      many.push({ ...c, id: i, client: { ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, port: c.client.port } });
+    }
+    const enc = new ConnectionEncoder(64);
+    const dec = new ConnectionDecoder();
+    const out: Connection[] = [];
+    let resets = 0;
+    for (let i = 0; i < many.length; i++) {
+      enc.add(many[i]!);
+      if (enc.size > 5000 || i === many.length - 1) {
+        const b = enc.take();
+        if (b.resetStrings) resets++;
+        // what postMessage would do: a structured clone
+        dec.decode(structuredClone(b), (c) => out.push(c));
+      }
+    }
+    expect(resets).toBeGreaterThan(0);
+    expect(out.length).toBe(many.length);
+    for (let i = 0; i < many.length; i += 997) expect(out[i]).toEqual(many[i]);
+    expect(out.map(connectionJsonText).join("\n")).toBe(many.map(connectionJsonText).join("\n"));
+  });
+});
