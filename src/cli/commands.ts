@@ -1,6 +1,6 @@
 /** Commands besides analyze (capture, interfaces); registered by main.ts. */
 import type { CommandModule } from "yargs";
-import { captureCommand } from "./capture.js";
+import { captureCommand } from "./capture-command.js";
 import { interfacesCommand } from "./interfaces.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,6 +1,6 @@
 /** `synsent interfaces`: what can be captured on, like `tcpdump -D` with addresses. */
 import type { Argv, CommandModule } from "yargs";
-import { defaultInterface, listInterfaces, type InterfaceInfo } from "../sources/live.js";
+import type { InterfaceInfo } from "../sources/live.js";
 import { Output } from "./output.js";
 
 interface InterfacesArgs {
@@ -17,7 +17,9 @@ export const interfacesCommand: CommandModule<object, InterfacesArgs> = {
       .option("output", { alias: "o", type: "string", requiresArg: true, describe: "write to FILE instead of standard output" })
       .example("$0 interfaces", "one interface per line: name, flags, addresses")
       .example("$0 interfaces --format json | jq -r '.[] | select(.up) | .name'", "names of the interfaces that are up") as unknown as Argv<InterfacesArgs>,
-  handler: (a) => {
+  handler: async (a) => {
+    // Loaded on demand: the libpcap binding is not needed by other commands.
+    const { defaultInterface, listInterfaces } = await import("../sources/live.js");
     const list = listInterfaces();
     let def: string | null = null;
     try {
