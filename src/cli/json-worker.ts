@@ -44,7 +44,7 @@ try {
 if (out !== null) {
   const o = out;
   const writer =
-    format === "json" ? new JsonReportWriter((s) => o.write(s)) : new NdjsonReportWriter((line) => o.write(line));
+    format === "json" ? new JsonReportWriter((s) => o.write(s), { batch: true }) : new NdjsonReportWriter((line) => o.write(line));
   const decoder = new ConnectionDecoder();
   const diagnoser = diagnose ? new Diagnoser(diagnose) : null;
   let failed = false;

@@ -283,7 +283,6 @@ export class Diagnoser {
     }
     const forged = c.rst !== null && c.rst.suspectedForged;
     if (forged && d.forgedReason === null) d.forgedReason = c.rst!.forgedReason;
-    const rstFrames = c.rst ? [c.rst.frame] : [];
 
     switch (c.outcome) {
       case "unanswered": {
@@ -308,7 +307,7 @@ export class Diagnoser {
         if (c.rst) d.rstTtls.add(c.rst.ttl);
         if (forged) {
           d.refusedForged++;
-          this.note(d, "forged-rst", c, rstFrames);
+          this.note(d, "forged-rst", c, c.rst ? [c.rst.frame] : []);
         }
         this.note(d, "refused", c, c.frames);
         break;
@@ -343,9 +342,9 @@ export class Diagnoser {
         else d.resetByServer++;
         if (forged) {
           d.resetForged++;
-          this.note(d, "forged-rst", c, rstFrames);
+          this.note(d, "forged-rst", c, c.rst ? [c.rst.frame] : []);
         }
-        this.note(d, "reset-after-established", c, rstFrames.length ? rstFrames : c.frames);
+        this.note(d, "reset-after-established", c, c.rst ? [c.rst.frame] : c.frames);
         break;
       default:
         break;

@@ -159,6 +159,8 @@ const PROBLEM_SET: ReadonlySet<Outcome> = new Set(PROBLEM_OUTCOMES);
 // Compact SYN record flag bits (with flags in bits 0-8 and the TTL in 9-16).
 const REC_TS = 1 << 17;
 const REC_DUP = 1 << 19;
+/** Slots of the address text cache (a power of two). */
+const ADDR_CACHE = 8192;
 /** Compact tier slots allocated at once (typed arrays: pages are touched only as slots are used). */
 const K_CAP_MAX_INITIAL = 1 << 21;
 
@@ -215,6 +217,8 @@ class Dir {
   d1Sig = 0;
   d1Ts = -1e18;
   d1Rev = 0;
+  /** The sender address's slot in the TTL table (a hint for the next packet; -1 = none). */
+  ttlSlot = -1;
 
   reset(): void {
     this.packets = 0;
@@ -240,22 +244,8 @@ class Dir {
     this.d0Ts = -1e18;
     this.d1IpId = -2;
     this.d1Ts = -1e18;
+    this.ttlSlot = -1;
   }
-}
-
-/** SYN-ACK and handshake timing of one connection. */
-class Handshake {
-  synAckTs = 0;
-  /** The SYN the first SYN-ACK answered (the last SYN before it). */
-  synForSynAckTs = 0;
-  /** The first SYN-ACK came after a SYN (not reordered before it). */
-  answersSyn = false;
-  lastSynAckTs = 0;
-  ackTs = 0;
-  rttSet = false;
-  synToSynAckMs = 0;
-  synAckToAckMs = 0;
-  totalMs = 0;
 }
 
 /** The state of a side that has sent nothing yet (shared, read-only by convention). */
@@ -311,8 +301,21 @@ class Flow {
   /** tshark's ts_first_rtt in seconds; 0 = not yet. */
   firstRtt = 0;
 
-  /** Handshake timing, allocated at the first SYN-ACK (a scan's SYN-only flows never need it). */
-  hs: Handshake | null = null;
+  // Handshake timing, set at the first SYN-ACK (fields of the flow itself: no
+  // object per connection, and one memory access less per packet).
+  /** A SYN-ACK was seen (the hs* fields below are set). */
+  hsSet = false;
+  hsSynAckTs = 0;
+  /** The SYN the first SYN-ACK answered (the last SYN before it). */
+  hsSynForSynAckTs = 0;
+  /** The first SYN-ACK came after a SYN (not reordered before it). */
+  hsAnswersSyn = false;
+  hsLastSynAckTs = 0;
+  hsAckTs = 0;
+  hsRttSet = false;
+  hsSynToSynAckMs = 0;
+  hsSynAckToAckMs = 0;
+  hsTotalMs = 0;
   handshakeDone = false;
 
   /** TTL of the first SYN-ACK; -1 = none yet. */
@@ -341,19 +344,41 @@ class Flow {
   icmpA2 = 0;
   icmpA3 = 0;
 
-  /** Frame numbers behind the verdict, in capture order (so already sorted). */
-  frames: number[] = [];
+  /**
+   * Frame numbers behind the verdict, in capture order (so already sorted):
+   * the first framesN entries of a buffer kept with the pooled flow (no array
+   * to allocate and grow per connection; build() copies them out).
+   */
+  framesBuf: number[] = [];
+  framesN = 0;
   ladderN = 0;
   /** Packets offered to the ladder (for ladderTruncated). */
   ladderSeen = 0;
   /** Ladder steps, LADDER_FIELDS numbers each (a plain array: cheap to allocate, kept when pooled). */
   ladder: number[] = [];
 
-  /** Hand the frame list over to the emitted connection (no copy). */
+  /** The frame list of the emitted connection (an exact-size copy). */
   takeFrames(): number[] {
-    const f = this.frames;
-    this.frames = [];
-    return f;
+    const B = this.framesBuf;
+    // Array literals for the usual few frames: cheaper than a slice() call.
+    switch (this.framesN) {
+      case 0:
+        return [];
+      case 1:
+        return [B[0]!];
+      case 2:
+        return [B[0]!, B[1]!];
+      case 3:
+        return [B[0]!, B[1]!, B[2]!];
+      case 4:
+        return [B[0]!, B[1]!, B[2]!, B[3]!];
+      case 5:
+        return [B[0]!, B[1]!, B[2]!, B[3]!, B[4]!];
+      case 6:
+        return [B[0]!, B[1]!, B[2]!, B[3]!, B[4]!, B[5]!];
+      default:
+        return B.slice(0, this.framesN);
+    }
   }
 
   constructor() {}
@@ -378,7 +403,10 @@ class Flow {
     this.mruSynTs = 0;
     this.mruSynSet = false;
     this.firstRtt = 0;
-    this.hs = null;
+    this.hsSet = false;
+    this.hsSynAckTs = this.hsSynForSynAckTs = this.hsLastSynAckTs = this.hsAckTs = 0;
+    this.hsAnswersSyn = this.hsRttSet = false;
+    this.hsSynToSynAckMs = this.hsSynAckToAckMs = this.hsTotalMs = 0;
     this.handshakeDone = false;
     this.optMss = this.optWs = -1;
     this.synAckTtl = -1;
@@ -390,7 +418,7 @@ class Flow {
     this.rstIpId = -1;
     this.icmpType = -1;
     this.icmpCode = this.icmpTs = this.icmpFrame = 0;
-    if (this.frames.length !== 0) this.frames = [];
+    this.framesN = 0;
     this.ladderN = 0;
     this.ladderSeen = 0;
     // ladder: its contents are overwritten (ladderN = 0), its capacity kept: no regrowth per connection.
@@ -506,7 +534,13 @@ export class FlowTracker {
   private maxTs = -Infinity;
   private readonly ttlTable = new AddressTtlTable();
   private readonly scratchA = new Uint32Array(4);
-  private readonly v4Text = new Map<number, string>();
+  /**
+   * Address text cache, direct-mapped (ADDR_CACHE slots, a newcomer replaces
+   * what was in its slot): version, four words and the text. IPv4 uses word 0 only.
+   */
+  private readonly acVer = new Uint8Array(ADDR_CACHE);
+  private readonly acWords = new Int32Array(ADDR_CACHE * 4);
+  private readonly acText: string[] = new Array<string>(ADDR_CACHE).fill("");
   private finished = false;
 
   // ---- compact tier: SYN-only flows in typed arrays (struct of arrays, by slot).
@@ -827,7 +861,13 @@ export class FlowTracker {
   }
 
   private addFrame(f: Flow, frame: number): void {
-    if (f.frames.length < MAX_FRAMES) f.frames.push(frame);
+    const n = f.framesN;
+    if (n < MAX_FRAMES) {
+      const B = f.framesBuf;
+      if (n < B.length) B[n] = frame;
+      else B.push(frame);
+      f.framesN = n + 1;
+    }
   }
 
   private ladderAdd(
@@ -959,7 +999,7 @@ export class FlowTracker {
 
     // ---- TTL evidence for forged-RST detection (first packets of each direction only)
     if ((flags & RST) === 0 && fwd.packets <= TTL_LEARN_PACKETS && !this.replaying) {
-      this.ttlTable.learn(v.ipVersion, v.src, v.ttl, v.ipId);
+      fwd.ttlSlot = this.ttlTable.learnHinted(fwd.ttlSlot, v.ipVersion, v.src, v.ttl, v.ipId);
     }
 
     // ---- handshake and connection state
@@ -994,27 +1034,25 @@ export class FlowTracker {
           f.s.isn = seq;
           f.s.base = seq;
           f.synAckTtl = v.ttl;
-          const hs = new Handshake();
-          hs.synAckTs = ts;
-          hs.synForSynAckTs = f.lastSynTs;
-          hs.answersSyn = f.c.synSeen;
-          f.hs = hs;
+          f.hsSet = true;
+          f.hsSynAckTs = ts;
+          f.hsSynForSynAckTs = f.lastSynTs;
+          f.hsAnswersSyn = f.c.synSeen;
         }
-        if (f.hs !== null) f.hs.lastSynAckTs = ts;
+        if (f.hsSet) f.hsLastSynAckTs = ts;
         this.addFrame(f, frame);
         if (f.aux === AUX_SYN_WAIT) this.auxUnlink(f);
       }
-    } else if ((flags & ACK) !== 0 && (flags & RST) === 0 && fromClient && f.hs !== null && !f.handshakeDone) {
+    } else if ((flags & ACK) !== 0 && (flags & RST) === 0 && fromClient && f.hsSet && !f.handshakeDone) {
       // The client's ACK of the SYN-ACK completes the handshake.
       f.handshakeDone = true;
-      const hs = f.hs;
-      hs.ackTs = ts;
+      f.hsAckTs = ts;
       this.addFrame(f, frame);
-      if (hs.answersSyn) {
-        hs.rttSet = true;
-        hs.synToSynAckMs = (hs.synAckTs - hs.synForSynAckTs) * 1000;
-        hs.synAckToAckMs = (ts - hs.lastSynAckTs) * 1000;
-        hs.totalMs = (ts - f.lastSynTs) * 1000;
+      if (f.hsAnswersSyn) {
+        f.hsRttSet = true;
+        f.hsSynToSynAckMs = (f.hsSynAckTs - f.hsSynForSynAckTs) * 1000;
+        f.hsSynAckToAckMs = (ts - f.hsLastSynAckTs) * 1000;
+        f.hsTotalMs = (ts - f.lastSynTs) * 1000;
       }
     }
     if ((flags & FIN) !== 0 && !fwd.finSeen) {
@@ -1652,25 +1690,35 @@ export class FlowTracker {
   // ------------------------------------------------------------------ emission
 
   /**
-   * Address text, with a bounded cache for IPv4 (the same few servers and
-   * clients come back in every connection; the same string instance also
-   * makes the diagnoser's map lookups cheap).
+   * Address text, with a bounded cache (the same few servers and clients
+   * come back in every connection; the same string instance also makes the
+   * diagnoser's map lookups cheap).
    */
   private addrText(ipv: number, w0: number, w1: number, w2: number, w3: number): string {
-    if (ipv === 4) {
-      const hit = this.v4Text.get(w0);
-      if (hit !== undefined) return hit;
+    w0 |= 0;
+    if (ipv === 4) w1 = w2 = w3 = 0;
+    else {
+      w1 |= 0;
+      w2 |= 0;
+      w3 |= 0;
     }
+    let h = Math.imul(w0 ^ Math.imul(w1 ^ (w1 >>> 16), 0x9e3779b1) ^ Math.imul(w2 ^ (w3 >>> 7), 0x85ebca6b) ^ w3, 0xc2b2ae35);
+    h = (h ^ (h >>> 15) ^ (h >>> 27)) & (ADDR_CACHE - 1);
+    const W = this.acWords;
+    const o = h * 4;
+    if (this.acVer[h] === ipv && W[o] === w0 && W[o + 1] === w1 && W[o + 2] === w2 && W[o + 3] === w3) return this.acText[h]!;
     const a = this.scratchA;
     a[0] = w0;
     a[1] = w1;
     a[2] = w2;
     a[3] = w3;
     const t = formatAddr(ipv, a);
-    if (ipv === 4) {
-      if (this.v4Text.size >= 65536) this.v4Text.clear();
-      this.v4Text.set(w0, t);
-    }
+    this.acVer[h] = ipv;
+    W[o] = w0;
+    W[o + 1] = w1;
+    W[o + 2] = w2;
+    W[o + 3] = w3;
+    this.acText[h] = t;
     return t;
   }
 
@@ -1716,7 +1764,7 @@ export class FlowTracker {
   private outcome(f: Flow, why: number): Outcome {
     if (!f.c.synSeen) return "midstream";
     if (f.handshakeDone) {
-      if (f.rstFrom !== 0 && f.rstTs >= f.hs!.ackTs) return "reset";
+      if (f.rstFrom !== 0 && f.rstTs >= f.hsAckTs) return "reset";
       if (f.c.finSeen || f.s.finSeen) return "closed";
       if (f.rstFrom !== 0) return "reset";
       return "established";
@@ -1883,7 +1931,7 @@ export class FlowTracker {
       },
       duplicates: f.duplicates,
       handshakeRttMs:
-        f.hs !== null && f.hs.rttSet ? { synToSynAck: f.hs.synToSynAckMs, synAckToAck: f.hs.synAckToAckMs, total: f.hs.totalMs } : null,
+        f.hsRttSet ? { synToSynAck: f.hsSynToSynAckMs, synAckToAck: f.hsSynAckToAckMs, total: f.hsTotalMs } : null,
       synOptions: f.c.synSeen
         ? {
             mss: f.optMss >= 0 ? f.optMss : null,

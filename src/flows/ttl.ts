@@ -100,7 +100,28 @@ export class AddressTtlTable {
 
   /** Learn from one non-RST packet sent by `a`. */
   learn(v: number, a: Uint32Array, ttl: number, ipId: number): void {
-    const s = this.find(v, a, true);
+    this.learnAt(this.find(v, a, true), ttl, ipId);
+  }
+
+  /**
+   * learn(), with the slot this address had last time (`hint`, -1 = none) to
+   * try first: the next packets of a connection come from the same address.
+   * Returns the address's slot, for the next call.
+   */
+  learnHinted(hint: number, v: number, a: Uint32Array, ttl: number, ipId: number): number {
+    let s = hint;
+    if (s < 0 || !this.holds(s, v, a)) s = this.find(v, a, true);
+    this.learnAt(s, ttl, ipId);
+    return s;
+  }
+
+  private holds(s: number, v: number, a: Uint32Array): boolean {
+    const o = s * 4;
+    const A = this.addr;
+    return this.ver[s] === v && A[o] === a[0] && A[o + 1] === a[1] && A[o + 2] === a[2] && A[o + 3] === a[3];
+  }
+
+  private learnAt(s: number, ttl: number, ipId: number): void {
     if (this.agree[s] === 0 && this.disagree[s] === 0) {
       this.ttl[s] = ttl;
       this.agree[s] = 1;

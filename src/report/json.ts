@@ -120,104 +120,447 @@ export function connectionJson(c: Connection) {
 
 // ---------------------------------------------------------------- fast path
 //
-// connectionJsonText(c) === JSON.stringify(connectionJson(c)), built by string
-// concatenation: on a big capture the generic object-then-stringify path was
+// connectionJsonText(c) === JSON.stringify(connectionJson(c)), written by hand
+// (below): on a big capture the generic object-then-stringify path was
 // the single largest cost of `--format json` (a temporary object tree per
 // connection, then a generic walk over it). The key order is the same as
 // connectionJson's (pinned by a test that compares the two).
 
-/** A number as JSON.stringify writes it (non-finite -> null). */
-function n(v: number): string {
-  return Number.isFinite(v) ? "" + v : "null";
+// The connection text is written as bytes into one reused buffer, then read
+// back as a single flat string: string concatenation built a tree of ~60
+// short-lived string pieces per connection, and on a big capture the garbage
+// collector spent more time on those than the serializer itself.
+
+/** Reused output buffer of the byte serializer (grown on demand). */
+let jb: Buffer = Buffer.allocUnsafe(1 << 14);
+let jp = 0;
+/** A string with a non-ASCII character went in (read back as UTF-8, not Latin-1). */
+let jUtf8 = false;
+
+function jRoom(k: number): void {
+  if (jp + k <= jb.length) return;
+  let len = jb.length * 2;
+  while (len < jp + k) len *= 2;
+  const b = Buffer.allocUnsafe(len);
+  jb.copy(b, 0, 0, jp);
+  jb = b;
 }
 
-/** Strings the tracker produces (addresses, flags, notes) need no escaping; anything else goes through JSON.stringify. */
-function str(v: string): string {
-  for (let i = 0; i < v.length; i++) {
-    const ch = v.charCodeAt(i);
-    if (ch < 0x20 || ch === 0x22 || ch === 0x5c || ch > 0x7e) return JSON.stringify(v);
+/** A literal (ASCII) fragment, prepared once. */
+function L(text: string): Uint8Array {
+  return Uint8Array.from(text, (ch) => ch.charCodeAt(0));
+}
+
+function jLit(b: Uint8Array): void {
+  const k = b.length;
+  jRoom(k);
+  const B = jb;
+  let p = jp;
+  for (let i = 0; i < k; i++) B[p++] = b[i]!;
+  jp = p;
+}
+
+/** ASCII text known to need no escaping (number text). */
+function jAscii(t: string): void {
+  const k = t.length;
+  jRoom(k);
+  const B = jb;
+  let p = jp;
+  for (let i = 0; i < k; i++) B[p++] = t.charCodeAt(i);
+  jp = p;
+}
+
+const NULL_B = L("null");
+const TRUE_B = L("true");
+const FALSE_B = L("false");
+
+/** Digits of a non-negative int32. */
+function jUint(x: number): void {
+  jRoom(10);
+  const B = jb;
+  if (x < 10) {
+    B[jp++] = 48 + x;
+    return;
   }
-  return '"' + v + '"';
+  let d = 2;
+  for (let t = (x / 100) | 0; t !== 0; t = (t / 10) | 0) d++;
+  let p = jp + d;
+  jp = p;
+  do {
+    const q = (x / 10) | 0;
+    B[--p] = 48 + x - q * 10;
+    x = q;
+  } while (x !== 0);
 }
 
-function strOrNull(v: string | null): string {
-  return v === null ? "null" : str(v);
+/** Digits of a non-negative integer below 2^53. */
+function jDigits(x: number): void {
+  if (x <= 0x7fffffff) {
+    jUint(x | 0);
+    return;
+  }
+  let d = 1;
+  for (let t = x; t >= 10; t = Math.floor(t / 10)) d++;
+  jRoom(d);
+  const B = jb;
+  let p = jp + d;
+  jp = p;
+  do {
+    const q = Math.floor(x / 10);
+    B[--p] = 48 + (x - q * 10);
+    x = q;
+  } while (x > 0);
 }
 
-function numArray(a: readonly number[]): string {
-  if (a.length === 0) return "[]";
-  let t = "[" + n(a[0]!);
-  for (let i = 1; i < a.length; i++) t += "," + n(a[i]!);
-  return t + "]";
+const MICRO = 1e6;
+/** Below this, one step of the µs grid (1e-6) is wider than a double's rounding interval. */
+const MICRO_MAX = 8589934592; // 2^33
+
+/** A number exactly as JSON.stringify writes it (non-finite -> null). */
+function jNum(v: number): void {
+  if ((v | 0) === v) {
+    // int32 (and -0, which JSON writes as 0)
+    if (v >= 0) jUint(v);
+    else {
+      jRoom(1);
+      jb[jp++] = 45;
+      jDigits(-v);
+    }
+    return;
+  }
+  if (v > 0 && v < MICRO_MAX) {
+    // Timestamps and most durations have at most 6 decimals. When the decimal
+    // m / 10^6 reads back as v (IEEE division is correctly rounded, like
+    // parsing), it is the only point of the 1e-6 grid inside v's rounding
+    // interval (narrower than 1e-6 below 2^33), so trimmed of trailing zeros
+    // it is the shortest round-trip text: what Number#toString writes
+    // (without exponent from 1e-6 up, as here).
+    const m = Math.round(v * MICRO);
+    if (m / MICRO === v) {
+      let ip = Math.floor(m / MICRO);
+      let frac = m - ip * MICRO;
+      if (frac < 0) {
+        ip -= 1;
+        frac += MICRO;
+      } else if (frac >= MICRO) {
+        ip += 1;
+        frac -= MICRO;
+      }
+      jDigits(ip);
+      if (frac !== 0) {
+        let digits = 6;
+        let f = frac | 0; // < 10^6
+        while (f % 10 === 0) {
+          f = (f / 10) | 0;
+          digits--;
+        }
+        jRoom(digits + 1);
+        const B = jb;
+        B[jp] = 46;
+        let p = jp + digits;
+        jp = p + 1;
+        for (let k = 0; k < digits; k++) {
+          const q = (f / 10) | 0;
+          B[p--] = 48 + f - q * 10;
+          f = q;
+        }
+      }
+      return;
+    }
+  }
+  if (Number.isFinite(v)) jAscii(numText(v));
+  else jLit(NULL_B);
 }
 
-function ladderStepText(s: LadderStep): string {
-  return (
-    '{"frame":' + n(s.frame) +
-    ',"ts":' + n(s.ts) +
-    ',"from":' + str(s.from) +
-    ',"flags":' + str(s.flags) +
-    ',"seq":' + n(s.seq) +
-    ',"ack":' + n(s.ack) +
-    ',"len":' + n(s.len) +
-    ',"ttl":' + n(s.ttl) +
-    ',"note":' + strOrNull(s.note) +
-    "}"
-  );
+// Number#toString of other doubles (handshake times in ms are differences of
+// timestamps, full 17-digit values) is the costly part; the same values come
+// back often (the 200k bench file: 490k handshake times, 65k distinct), so a
+// direct-mapped cache of value -> text saves most of the conversions.
+const NT_BITS = 15;
+const ntKey = new Float64Array(1 << NT_BITS).fill(NaN); // NaN: never equal, an empty slot
+const ntText: string[] = new Array<string>(1 << NT_BITS).fill("");
+const ntF = new Float64Array(1);
+const ntI = new Int32Array(ntF.buffer);
+
+/** "" + v for a finite v, cached. */
+function numText(v: number): string {
+  ntF[0] = v;
+  const h = Math.imul(ntI[0]! ^ Math.imul(ntI[1]!, 0x85ebca6b), 0x9e3779b1) >>> (32 - NT_BITS);
+  if (ntKey[h] === v) return ntText[h]!;
+  const t = "" + v;
+  ntKey[h] = v;
+  ntText[h] = t;
+  return t;
+}
+
+function jBool(v: boolean): void {
+  jLit(v ? TRUE_B : FALSE_B);
+}
+
+/** A string as JSON.stringify writes it (strings from the tracker need no escaping: a fast path). */
+function jStr(v: string): void {
+  const k = v.length;
+  jRoom(k + 2);
+  const B = jb;
+  const start = jp;
+  let p = start;
+  B[p++] = 34;
+  for (let i = 0; i < k; i++) {
+    const ch = v.charCodeAt(i);
+    if (ch < 0x20 || ch === 0x22 || ch === 0x5c || ch > 0x7e) {
+      // escapes or non-ASCII: JSON.stringify's text, as UTF-8 bytes
+      jp = start;
+      const t = JSON.stringify(v);
+      jRoom(t.length * 3);
+      jp += jb.write(t, jp, "utf8");
+      for (let j = 0; j < t.length; j++) if (t.charCodeAt(j) > 0x7f) jUtf8 = true;
+      return;
+    }
+    B[p++] = ch;
+  }
+  B[p++] = 34;
+  jp = p;
+}
+
+function jStrOrNull(v: string | null): void {
+  if (v === null) jLit(NULL_B);
+  else jStr(v);
+}
+
+const K_ID = L('{"id":');
+const K_IPV = L(',"ipVersion":');
+const K_CLIENT = L(',"client":{"ip":');
+const K_PORT = L(',"port":');
+const K_SERVER = L('},"server":{"ip":');
+const K_OUTCOME = L('},"outcome":');
+const K_ZEEK = L(',"zeekState":');
+const K_SYN = L(',"syn":');
+const K_SYNACK = L(',"synAck":');
+const K_RST = L(',"rst":');
+const K_FROM0 = L('{"from":');
+const K_TS = L(',"ts":');
+const K_FRAME = L(',"frame":');
+const K_TTL = L(',"ttl":');
+const K_FORGED = L(',"suspectedForged":');
+const K_REASON = L(',"forgedReason":');
+const K_CLOSE = L("}");
+const K_ICMP = L(',"icmp":');
+const K_TYPE0 = L('{"type":');
+const K_CODE = L(',"code":');
+const K_FROM = L(',"from":');
+const K_RETR = L(',"retransmissions":{"data":');
+const K_RSYNACK = L(',"synAck":');
+const K_DUPS = L('},"duplicates":');
+const K_SA2A = L(',"synAckToAck":');
+const K_TOTAL = L(',"total":');
+const K_MSS = L('{"mss":');
+const K_WS = L(',"windowScale":');
+const K_PSERVER = L(',"server":');
+const K_BYTES = L('},"bytes":{"client":');
+const K_FIRST = L('},"firstTs":');
+const K_LAST = L(',"lastTs":');
+const K_EMPTY = L("[]");
+const K_OPEN = L("[");
+const K_COMMA = L(",");
+const K_END = L("]");
+const K_STEP = L('{"frame":');
+const K_FLAGS = L(',"flags":');
+const K_SEQ = L(',"seq":');
+const K_ACK = L(',"ack":');
+const K_LEN = L(',"len":');
+const K_NOTE = L(',"note":');
+const HEAD_FIRST = L('{"connections":[');
+
+// Fused fragments for the common cases (null fields, empty ladder): fewer, longer copies.
+const F_RST_ICMP_NULL = L(',"rst":null,"icmp":null,"retransmissions":{"data":');
+const F_ICMP_NULL = L(',"icmp":null,"retransmissions":{"data":');
+const F_HS_NULL = L(',"handshakeRttMs":null,"synOptions":');
+const F_HS_OPEN = L(',"handshakeRttMs":{"synToSynAck":');
+const F_HS_CLOSE = L('},"synOptions":');
+const F_SYNOPT_NULL = L('null,"packets":{"client":');
+const F_SYNOPT_BOOLS = [
+  L(',"sackPermitted":false,"timestamps":false},"packets":{"client":'),
+  L(',"sackPermitted":true,"timestamps":false},"packets":{"client":'),
+  L(',"sackPermitted":false,"timestamps":true},"packets":{"client":'),
+  L(',"sackPermitted":true,"timestamps":true},"packets":{"client":'),
+];
+const F_FRAMES_OPEN = L(',"frames":[');
+const F_FRAMES_EMPTY = L(',"frames":[],"ladder":');
+const F_FRAMES_CLOSE = L('],"ladder":');
+const F_TAIL = [
+  L(',"ladderTruncated":false,"evicted":false}'),
+  L(',"ladderTruncated":true,"evicted":false}'),
+  L(',"ladderTruncated":false,"evicted":true}'),
+  L(',"ladderTruncated":true,"evicted":true}'),
+];
+
+function jConnection(c: Connection): void {
+  jLit(K_ID);
+  jNum(c.id);
+  jLit(K_IPV);
+  jNum(c.ipVersion);
+  jLit(K_CLIENT);
+  jStr(c.client.ip);
+  jLit(K_PORT);
+  jNum(c.client.port);
+  jLit(K_SERVER);
+  jStr(c.server.ip);
+  jLit(K_PORT);
+  jNum(c.server.port);
+  jLit(K_OUTCOME);
+  jStr(c.outcome);
+  jLit(K_ZEEK);
+  jStr(c.zeekState);
+  jLit(K_SYN);
+  jNum(c.syn);
+  jLit(K_SYNACK);
+  jNum(c.synAck);
+  const r = c.rst;
+  const i = c.icmp;
+  if (r === null && i === null) jLit(F_RST_ICMP_NULL);
+  else {
+    jLit(K_RST);
+    if (r === null) jLit(NULL_B);
+    else {
+      jLit(K_FROM0);
+      jStr(r.from);
+      jLit(K_TS);
+      jNum(r.ts);
+      jLit(K_FRAME);
+      jNum(r.frame);
+      jLit(K_TTL);
+      jNum(r.ttl);
+      jLit(K_FORGED);
+      jBool(r.suspectedForged);
+      jLit(K_REASON);
+      jStrOrNull(r.forgedReason);
+      jLit(K_CLOSE);
+    }
+    if (i === null) jLit(F_ICMP_NULL);
+    else {
+      jLit(K_ICMP);
+      jLit(K_TYPE0);
+      jNum(i.type);
+      jLit(K_CODE);
+      jNum(i.code);
+      jLit(K_FROM);
+      jStr(i.from);
+      jLit(K_TS);
+      jNum(i.ts);
+      jLit(K_FRAME);
+      jNum(i.frame);
+      jLit(K_CLOSE);
+      jLit(K_RETR);
+    }
+  }
+  const rt = c.retransmissions;
+  jNum(rt.data);
+  jLit(K_SYN);
+  jNum(rt.syn);
+  jLit(K_RSYNACK);
+  jNum(rt.synAck);
+  jLit(K_DUPS);
+  jNum(c.duplicates);
+  const h = c.handshakeRttMs;
+  if (h === null) jLit(F_HS_NULL);
+  else {
+    jLit(F_HS_OPEN);
+    jNum(h.synToSynAck);
+    jLit(K_SA2A);
+    jNum(h.synAckToAck);
+    jLit(K_TOTAL);
+    jNum(h.total);
+    jLit(F_HS_CLOSE);
+  }
+  const o = c.synOptions;
+  if (o === null) jLit(F_SYNOPT_NULL);
+  else {
+    jLit(K_MSS);
+    if (o.mss === null) jLit(NULL_B);
+    else jNum(o.mss);
+    jLit(K_WS);
+    if (o.windowScale === null) jLit(NULL_B);
+    else jNum(o.windowScale);
+    jLit(F_SYNOPT_BOOLS[(o.sackPermitted ? 1 : 0) | (o.timestamps ? 2 : 0)]!);
+  }
+  jNum(c.packets.client);
+  jLit(K_PSERVER);
+  jNum(c.packets.server);
+  jLit(K_BYTES);
+  jNum(c.bytes.client);
+  jLit(K_PSERVER);
+  jNum(c.bytes.server);
+  jLit(K_FIRST);
+  jNum(c.firstTs);
+  jLit(K_LAST);
+  jNum(c.lastTs);
+  const F = c.frames;
+  if (F.length === 0) jLit(F_FRAMES_EMPTY);
+  else {
+    jLit(F_FRAMES_OPEN);
+    jNum(F[0]!);
+    for (let k = 1; k < F.length; k++) {
+      jRoom(1);
+      jb[jp++] = 44; // ","
+      jNum(F[k]!);
+    }
+    jLit(F_FRAMES_CLOSE);
+  }
+  const S = c.ladder;
+  if (S.length === 0) jLit(K_EMPTY);
+  else {
+    jLit(K_OPEN);
+    for (let k = 0; k < S.length; k++) {
+      if (k > 0) jLit(K_COMMA);
+      const s = S[k]!;
+      jLit(K_STEP);
+      jNum(s.frame);
+      jLit(K_TS);
+      jNum(s.ts);
+      jLit(K_FROM);
+      jStr(s.from);
+      jLit(K_FLAGS);
+      jStr(s.flags);
+      jLit(K_SEQ);
+      jNum(s.seq);
+      jLit(K_ACK);
+      jNum(s.ack);
+      jLit(K_LEN);
+      jNum(s.len);
+      jLit(K_TTL);
+      jNum(s.ttl);
+      jLit(K_NOTE);
+      jStrOrNull(s.note);
+      jLit(K_CLOSE);
+    }
+    jLit(K_END);
+  }
+  jLit(F_TAIL[(c.ladderTruncated ? 1 : 0) | (c.evicted ? 2 : 0)]!);
+}
+
+/** The buffer's text so far, as one flat string; the buffer starts over. */
+function jTake(): string {
+  const t = jUtf8 ? jb.toString("utf8", 0, jp) : jb.toString("latin1", 0, jp);
+  jp = 0;
+  jUtf8 = false;
+  return t;
 }
 
 /** JSON text of one connection, identical to JSON.stringify(connectionJson(c)). */
 export function connectionJsonText(c: Connection): string {
-  let t =
-    '{"id":' + n(c.id) +
-    ',"ipVersion":' + n(c.ipVersion) +
-    ',"client":{"ip":' + str(c.client.ip) + ',"port":' + n(c.client.port) +
-    '},"server":{"ip":' + str(c.server.ip) + ',"port":' + n(c.server.port) +
-    '},"outcome":' + str(c.outcome) +
-    ',"zeekState":' + str(c.zeekState) +
-    ',"syn":' + n(c.syn) +
-    ',"synAck":' + n(c.synAck) +
-    ',"rst":';
-  const r = c.rst;
-  t +=
-    r === null
-      ? "null"
-      : '{"from":' + str(r.from) + ',"ts":' + n(r.ts) + ',"frame":' + n(r.frame) + ',"ttl":' + n(r.ttl) +
-        ',"suspectedForged":' + (r.suspectedForged ? "true" : "false") + ',"forgedReason":' + strOrNull(r.forgedReason) + "}";
-  const i = c.icmp;
-  t +=
-    ',"icmp":' +
-    (i === null
-      ? "null"
-      : '{"type":' + n(i.type) + ',"code":' + n(i.code) + ',"from":' + str(i.from) + ',"ts":' + n(i.ts) + ',"frame":' + n(i.frame) + "}");
-  const rt = c.retransmissions;
-  t += ',"retransmissions":{"data":' + n(rt.data) + ',"syn":' + n(rt.syn) + ',"synAck":' + n(rt.synAck) + '},"duplicates":' + n(c.duplicates);
-  const h = c.handshakeRttMs;
-  t +=
-    ',"handshakeRttMs":' +
-    (h === null ? "null" : '{"synToSynAck":' + n(h.synToSynAck) + ',"synAckToAck":' + n(h.synAckToAck) + ',"total":' + n(h.total) + "}");
-  const o = c.synOptions;
-  t +=
-    ',"synOptions":' +
-    (o === null
-      ? "null"
-      : '{"mss":' + (o.mss === null ? "null" : n(o.mss)) + ',"windowScale":' + (o.windowScale === null ? "null" : n(o.windowScale)) +
-        ',"sackPermitted":' + (o.sackPermitted ? "true" : "false") + ',"timestamps":' + (o.timestamps ? "true" : "false") + "}");
-  t +=
-    ',"packets":{"client":' + n(c.packets.client) + ',"server":' + n(c.packets.server) +
-    '},"bytes":{"client":' + n(c.bytes.client) + ',"server":' + n(c.bytes.server) +
-    '},"firstTs":' + n(c.firstTs) +
-    ',"lastTs":' + n(c.lastTs) +
-    ',"frames":' + numArray(c.frames) +
-    ',"ladder":';
-  const L = c.ladder;
-  if (L.length === 0) t += "[]";
-  else {
-    t += "[" + ladderStepText(L[0]!);
-    for (let k = 1; k < L.length; k++) t += "," + ladderStepText(L[k]!);
-    t += "]";
-  }
-  return t + ',"ladderTruncated":' + (c.ladderTruncated ? "true" : "false") + ',"evicted":' + (c.evicted ? "true" : "false") + "}";
+  jp = 0;
+  jUtf8 = false;
+  jConnection(c);
+  return jTake();
+}
+
+/** `head` (ASCII) followed by connectionJsonText(c), as one string. */
+function connectionJsonTextAfter(head: Uint8Array, c: Connection): string {
+  jp = 0;
+  jUtf8 = false;
+  jLit(head);
+  jConnection(c);
+  return jTake();
 }
 
 function percentiles(p: Percentiles | null) {
@@ -314,10 +657,30 @@ export class JsonReportWriter {
   private readonly pretty: boolean;
   private count = 0;
   private ended = false;
+  /** batch: connection bytes not yet handed to `write` (null = write each connection at once). */
+  private pend: Buffer | null = null;
+  private pendN = 0;
+  private pendUtf8 = false;
 
-  constructor(write: (chunk: string) => void, opts: { pretty?: boolean } = {}) {
+  /**
+   * `batch`: hand connections to `write` in chunks of about 64 KB instead of
+   * one string per connection (fewer, larger strings for a writer that only
+   * buffers them anyway; flushPending() or end() writes the rest).
+   */
+  constructor(write: (chunk: string) => void, opts: { pretty?: boolean; batch?: boolean } = {}) {
     this.write = write;
     this.pretty = opts.pretty === true;
+    if (opts.batch === true && !this.pretty) this.pend = Buffer.allocUnsafe(PEND_BYTES * 2);
+  }
+
+  /** batch mode: write what is pending now. */
+  flushPending(): void {
+    const P = this.pend;
+    if (P === null || this.pendN === 0) return;
+    const t = this.pendUtf8 ? P.toString("utf8", 0, this.pendN) : P.toString("latin1", 0, this.pendN);
+    this.pendN = 0;
+    this.pendUtf8 = false;
+    this.write(t);
   }
 
   connection(c: Connection): void {
@@ -326,8 +689,23 @@ export class JsonReportWriter {
       const json = connectionJson(c);
       const head = this.count === 0 ? '{\n  "connections": [\n    ' : ",\n    ";
       this.write(head + indentAfterFirst(JSON.stringify(json, null, 2), "    "));
+    } else if (this.pend !== null) {
+      jp = 0;
+      jUtf8 = false;
+      jLit(this.count === 0 ? HEAD_FIRST : K_COMMA);
+      jConnection(c);
+      if (this.pendN + jp > this.pend.length) this.flushPending();
+      if (jp > this.pend.length) this.write(jTake());
+      else {
+        jb.copy(this.pend, this.pendN, 0, jp);
+        this.pendN += jp;
+        if (jUtf8) this.pendUtf8 = true;
+        jp = 0;
+        jUtf8 = false;
+        if (this.pendN >= PEND_BYTES) this.flushPending();
+      }
     } else {
-      this.write((this.count === 0 ? '{"connections":[' : ",") + connectionJsonText(c));
+      this.write(connectionJsonTextAfter(this.count === 0 ? HEAD_FIRST : K_COMMA, c));
     }
     this.count++;
   }
@@ -335,6 +713,7 @@ export class JsonReportWriter {
   end(report: Report): void {
     if (this.ended) return;
     if (this.count === 0) for (const c of report.connections) this.connection(c);
+    this.flushPending();
     this.ended = true;
     const rest = summaryJson(report);
     if (this.pretty) {
@@ -350,6 +729,9 @@ export class JsonReportWriter {
     }
   }
 }
+
+/** batch mode: pending connection bytes are written once they reach this. */
+const PEND_BYTES = 1 << 16;
 
 /** The whole JSON report as one string (library use; the CLI streams). */
 export function renderJson(report: Report, opts: { pretty?: boolean } = {}): string {
