@@ -53,6 +53,7 @@
 import { createCipheriv, createHmac, randomBytes, scryptSync, type Cipher } from "node:crypto";
 import { isIPv4, isIPv6 } from "node:net";
 import type { Connection, Endpoint } from "../flows/connection.js";
+import { formatAddr, parseAddr } from "../decode/addr.js";
 import type { Report } from "./model.js";
 
 /** Salt for deriving the 32-byte Crypto-PAn key from the user's KEY text. Changing it changes every mapping. */
@@ -120,67 +121,29 @@ export function deriveKey(key: string): Uint8Array {
 /** Parse dotted-quad IPv4 text to a 32-bit unsigned number, or -1. */
 export function parseIpv4(text: string): number {
   if (!isIPv4(text)) return -1;
-  const p = text.split(".");
-  return ((+p[0]! << 24) | (+p[1]! << 16) | (+p[2]! << 8) | +p[3]!) >>> 0;
+  const a = parseAddr(text);
+  return a !== null && a.ipVersion === 4 ? a.words[0]! : -1;
 }
 
+const v4Words = new Uint32Array(4);
+
 export function formatIpv4(word: number): string {
-  return `${word >>> 24}.${(word >>> 16) & 0xff}.${(word >>> 8) & 0xff}.${word & 0xff}`;
+  v4Words[0] = word;
+  return formatAddr(4, v4Words);
 }
 
 /** Parse IPv6 text (any valid form, incl. embedded IPv4) into 4 big-endian words. False if not IPv6. */
 export function parseIpv6(text: string, out: Uint32Array): boolean {
   if (!isIPv6(text)) return false;
-  let t = text;
-  const pct = t.indexOf("%");
-  if (pct >= 0) t = t.slice(0, pct);
-  const groups: number[] = [];
-  const parseSide = (s: string): number[] => {
-    if (s === "") return [];
-    const r: number[] = [];
-    for (const part of s.split(":")) {
-      if (part.includes(".")) {
-        const v4 = parseIpv4(part);
-        r.push(v4 >>> 16, v4 & 0xffff);
-      } else r.push(parseInt(part, 16));
-    }
-    return r;
-  };
-  const dbl = t.indexOf("::");
-  if (dbl >= 0) {
-    const left = parseSide(t.slice(0, dbl));
-    const right = parseSide(t.slice(dbl + 2));
-    groups.push(...left);
-    for (let i = left.length + right.length; i < 8; i++) groups.push(0);
-    groups.push(...right);
-  } else groups.push(...parseSide(t));
-  if (groups.length !== 8) return false;
-  for (let i = 0; i < 4; i++) out[i] = ((groups[2 * i]! << 16) | groups[2 * i + 1]!) >>> 0;
+  const a = parseAddr(text);
+  if (a === null || a.ipVersion !== 6) return false;
+  out.set(a.words);
   return true;
 }
 
-/** RFC 5952 text: lower case, longest run (>= 2) of zero groups as "::", first run on ties. */
+/** The same text as every other address in a report (RFC 5952, as tshark prints it). */
 export function formatIpv6(words: ArrayLike<number>): string {
-  const g: number[] = [];
-  for (let i = 0; i < 4; i++) g.push(words[i]! >>> 16, words[i]! & 0xffff);
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (a: number[]) => a.map((x) => x.toString(16)).join(":");
-  if (bestStart < 0) return hex(g);
-  return `${hex(g.slice(0, bestStart))}::${hex(g.slice(bestStart + bestLen))}`;
+  return formatAddr(6, words instanceof Uint32Array ? words : Uint32Array.from(words));
 }
 
 // Candidates in free text; each is validated before it is replaced.
