@@ -50,21 +50,33 @@ export interface Topology {
   cleanup(): void;
 }
 
+export interface TopologyOptions {
+  /** Name prefix of namespaces and veths (default "ssl"). */
+  prefix?: string;
+  /** First two octets of the IPv4 addresses (default "10.79"). */
+  v4Net?: string;
+  /** IPv6 addresses (fd79::) and neighbours; false disables IPv6 so an idle link is really silent (default true). */
+  ipv6?: boolean;
+}
+
 /**
  * Two namespaces joined by a veth pair. `tag` keeps parallel test files apart
- * (names stay within IFNAMSIZ). Static IPv6 neighbours avoid the ~1 s
- * neighbour discovery wait in a fresh namespace.
+ * (names stay within IFNAMSIZ). Static neighbours avoid the ~1 s neighbour
+ * discovery wait in a fresh namespace.
  */
-export function makeTopology(tag: string, octet: number): Topology {
+export function makeTopology(tag: string, octet: number, opts: TopologyOptions = {}): Topology {
+  const prefix = opts.prefix ?? "ssl";
+  const v4Net = opts.v4Net ?? "10.79";
+  const ipv6 = opts.ipv6 ?? true;
   const t: Topology = {
-    client: `ssl-c${tag}`,
-    server: `ssl-s${tag}`,
-    cIf: `ssl-v${tag}0`,
-    sIf: `ssl-v${tag}1`,
-    c4: `10.79.${octet}.1`,
-    s4: `10.79.${octet}.2`,
-    c6: `fd79::${octet}:1`,
-    s6: `fd79::${octet}:2`,
+    client: `${prefix}-c${tag}`,
+    server: `${prefix}-s${tag}`,
+    cIf: `${prefix}-v${tag}0`,
+    sIf: `${prefix}-v${tag}1`,
+    c4: `${v4Net}.${octet}.1`,
+    s4: `${v4Net}.${octet}.2`,
+    c6: ipv6 ? `fd79::${octet}:1` : "",
+    s6: ipv6 ? `fd79::${octet}:2` : "",
     cleanup() {
       shQuiet(`ip netns del ${t.client}`);
       shQuiet(`ip netns del ${t.server}`);
@@ -78,16 +90,26 @@ export function makeTopology(tag: string, octet: number): Topology {
     sh(`ip netns add ${t.client} && ip netns add ${t.server}`);
     sh(`ip link add ${t.cIf} type veth peer name ${t.sIf}`);
     sh(`ip link set ${t.cIf} netns ${t.client} && ip link set ${t.sIf} netns ${t.server}`);
+    if (!ipv6) {
+      for (const [ns, dev] of [
+        [c, t.cIf],
+        [s, t.sIf],
+      ]) {
+        sh(`${ns} sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 net.ipv6.conf.${dev}.disable_ipv6=1`);
+      }
+    }
     sh(`${c} ip link set lo up && ${s} ip link set lo up`);
     sh(`${c} ip addr add ${t.c4}/24 dev ${t.cIf} && ${s} ip addr add ${t.s4}/24 dev ${t.sIf}`);
-    sh(`${c} ip -6 addr add ${t.c6}/112 dev ${t.cIf} nodad && ${s} ip -6 addr add ${t.s6}/112 dev ${t.sIf} nodad`);
+    if (ipv6) sh(`${c} ip -6 addr add ${t.c6}/112 dev ${t.cIf} nodad && ${s} ip -6 addr add ${t.s6}/112 dev ${t.sIf} nodad`);
     sh(`${c} ip link set ${t.cIf} up && ${s} ip link set ${t.sIf} up`);
     const cMac = sh(`${c} cat /sys/class/net/${t.cIf}/address`).trim();
     const sMac = sh(`${s} cat /sys/class/net/${t.sIf}/address`).trim();
     sh(`${c} ip neigh replace ${t.s4} lladdr ${sMac} dev ${t.cIf} nud permanent`);
-    sh(`${c} ip -6 neigh replace ${t.s6} lladdr ${sMac} dev ${t.cIf} nud permanent`);
     sh(`${s} ip neigh replace ${t.c4} lladdr ${cMac} dev ${t.sIf} nud permanent`);
-    sh(`${s} ip -6 neigh replace ${t.c6} lladdr ${cMac} dev ${t.sIf} nud permanent`);
+    if (ipv6) {
+      sh(`${c} ip -6 neigh replace ${t.s6} lladdr ${sMac} dev ${t.cIf} nud permanent`);
+      sh(`${s} ip -6 neigh replace ${t.c6} lladdr ${cMac} dev ${t.sIf} nud permanent`);
+    }
   } catch (e) {
     t.cleanup();
     throw e;
