@@ -107,18 +107,6 @@ function put32(b: Uint8Array, o: number, v: number, little: boolean): void {
   }
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 export const MUTATIONS = ["bitflip", "truncate", "lengthLie", "duplicate", "reorder", "blockType", "insert", "zeroRun"] as const;
 export type Mutation = (typeof MUTATIONS)[number];
 
@@ -172,7 +160,7 @@ export function mutate(orig: Uint8Array, rng: Rng): { bytes: Uint8Array; applied
         const parts = [b.subarray(0, region.start + region.len)];
         for (let i = 0; i < copies; i++) parts.push(blk);
         parts.push(b.subarray(region.start + region.len));
-        b = concat(parts);
+        b = Buffer.concat(parts);
         applied.push(`duplicate${copies}@${region.start}`);
         break;
       }
@@ -182,7 +170,7 @@ export function mutate(orig: Uint8Array, rng: Rng): { bytes: Uint8Array; applied
         const j = rng.int(regions.length);
         if (i === j) break;
         const [x, y] = i < j ? [regions[i], regions[j]] : [regions[j], regions[i]];
-        b = concat([
+        b = Buffer.concat([
           b.subarray(0, x.start),
           b.subarray(y.start, y.start + y.len),
           b.subarray(x.start + x.len, y.start),
@@ -208,7 +196,7 @@ export function mutate(orig: Uint8Array, rng: Rng): { bytes: Uint8Array; applied
         const at = region ? region.start + rng.int(region.len) : rng.int(b.length + 1);
         const junk = new Uint8Array(1 + rng.int(64));
         for (let i = 0; i < junk.length; i++) junk[i] = rng.int(256);
-        b = concat([b.subarray(0, at), junk, b.subarray(at)]);
+        b = Buffer.concat([b.subarray(0, at), junk, b.subarray(at)]);
         applied.push(`insert${junk.length}@${at}`);
         break;
       }
