@@ -195,9 +195,7 @@ export async function runAndReport(
     const threads = a.threads ?? (total !== null && total >= WORKER_MIN_BYTES ? 2 : 1);
     if (threads === 2 && fs.existsSync(WORKER_URL)) return runWithWriterThread(source, meta, a, failOn, extra);
   }
-  const anonymizer =
-    a.anonymize !== undefined ? new (await import("../report/anonymize.js")).Anonymizer(a.anonymize === "" ? null : a.anonymize) : null;
-  if (anonymizer && anonymizer.keyWasGenerated) process.stderr.write(`synsent: ${anonymizer.describe()}\n`);
+  const anonymizer = await makeAnonymizer(a);
   const html = a.format === "html" ? await import("../report/html.js") : null;
   // The HTML timeline shows every connection attempt, binned; connections are
   // not kept, so collect the few numbers it needs as they stream past.
@@ -207,11 +205,7 @@ export async function runAndReport(
   const text = a.format === "text" ? await import("../report/text.js") : null;
   const markdown = a.format === "markdown" ? await import("../report/markdown.js") : null;
   const out = Output.open(dash(a.output), "report");
-  let failMatches = 0;
-  const problemConnections: Connection[] = [];
-  let problemConnectionsDropped = 0;
-  const wantEvidence = a.evidence !== undefined;
-  const problem = new Set<Outcome>(PROBLEM_OUTCOMES);
+  const tally = new VerdictTally(failOn, a.evidence !== undefined);
   const live = extra.onBatch !== undefined;
   try {
     let streamWriter: JsonReportWriter | NdjsonReportWriter | null = null;
@@ -228,11 +222,7 @@ export async function runAndReport(
       });
     }
     const onConnection = (c: Connection) => {
-      if (failOn && failOn.has(c.outcome)) failMatches++;
-      if (wantEvidence && problem.has(c.outcome)) {
-        if (problemConnections.length < MAX_EVIDENCE_CONNECTIONS) problemConnections.push(c);
-        else problemConnectionsDropped++;
-      }
+      tally.add(c);
       if (streamWriter) streamWriter.connection(anonymizer ? anonymizer.anonymizeConnection(c) : c);
       if (timeline) timeline.add(c);
       if (extra.onConnection) extra.onConnection(c);
@@ -279,10 +269,50 @@ export async function runAndReport(
         break;
     }
     out.close();
-    return { report, failMatches, problemConnections, problemConnectionsDropped, anonymizer };
+    return tally.result(report, anonymizer);
   } catch (e) {
     out.abort();
     throw e;
+  }
+}
+
+/** --anonymize: the anonymizer every output of this run shares (and a note when its key is random). */
+async function makeAnonymizer(a: ReportArgs): Promise<Anonymizer | null> {
+  if (a.anonymize === undefined) return null;
+  const { Anonymizer } = await import("../report/anonymize.js");
+  const anonymizer = new Anonymizer(a.anonymize === "" ? null : a.anonymize);
+  if (anonymizer.keyWasGenerated) process.stderr.write(`synsent: ${anonymizer.describe()}\n`);
+  return anonymizer;
+}
+
+/** What the CLI itself needs from every verdict: --fail-on matches and --evidence's problem connections. */
+class VerdictTally {
+  private failMatches = 0;
+  private readonly problemConnections: Connection[] = [];
+  private problemConnectionsDropped = 0;
+  private readonly problem = new Set<Outcome>(PROBLEM_OUTCOMES);
+
+  constructor(
+    private readonly failOn: Set<Outcome> | null,
+    private readonly wantEvidence: boolean,
+  ) {}
+
+  add(c: Connection): void {
+    if (this.failOn && this.failOn.has(c.outcome)) this.failMatches++;
+    if (this.wantEvidence && this.problem.has(c.outcome)) {
+      if (this.problemConnections.length < MAX_EVIDENCE_CONNECTIONS) this.problemConnections.push(c);
+      else this.problemConnectionsDropped++;
+    }
+  }
+
+  result(report: Report, anonymizer: Anonymizer | null): RunResult {
+    return {
+      report,
+      failMatches: this.failMatches,
+      problemConnections: this.problemConnections,
+      problemConnectionsDropped: this.problemConnectionsDropped,
+      anonymizer,
+    };
   }
 }
 
@@ -336,9 +366,7 @@ async function runWithWriterThread(
   const diagnoseThere = a.anonymize === undefined;
   let diagnosis: Pick<Report, "destinations" | "findings" | "examples"> | null = null;
   let gotDiagnosis: (() => void) | null = null;
-  const anonymizer =
-    a.anonymize !== undefined ? new (await import("../report/anonymize.js")).Anonymizer(a.anonymize === "" ? null : a.anonymize) : null;
-  if (anonymizer && anonymizer.keyWasGenerated) process.stderr.write(`synsent: ${anonymizer.describe()}\n`);
+  const anonymizer = await makeAnonymizer(a);
   // A small young generation: everything the writer allocates dies within a
   // batch, and it keeps the second heap (and peak RSS) small. Measured on the
   // 200k bench file: 4 MB was both the fastest and the smallest of 4/8/16/default.
@@ -395,11 +423,7 @@ async function runWithWriterThread(
     inFlight++;
     worker.postMessage({ t: "batch", b }, [b.nums.buffer as ArrayBuffer]);
   };
-  let failMatches = 0;
-  const problemConnections: Connection[] = [];
-  let problemConnectionsDropped = 0;
-  const wantEvidence = a.evidence !== undefined;
-  const problem = new Set<Outcome>(PROBLEM_OUTCOMES);
+  const tally = new VerdictTally(failOn, a.evidence !== undefined);
   try {
     let report = await analyzeSource(
       source,
@@ -411,11 +435,7 @@ async function runWithWriterThread(
         collectConnections: false,
         diagnose: !diagnoseThere,
         onConnection: (c, synAckTtl) => {
-          if (failOn && failOn.has(c.outcome)) failMatches++;
-          if (wantEvidence && problem.has(c.outcome)) {
-            if (problemConnections.length < MAX_EVIDENCE_CONNECTIONS) problemConnections.push(c);
-            else problemConnectionsDropped++;
-          }
+          tally.add(c);
           enc.add(anonymizer ? anonymizer.anonymizeConnection(c) : c, synAckTtl);
           if (enc.size >= BATCH_NUMBERS) send();
           if (extra.onConnection) extra.onConnection(c);
@@ -455,7 +475,7 @@ async function runWithWriterThread(
     worker.postMessage({ t: "end", report: { ...report, connections: [] } });
     await finished;
     if (failure) throw failure;
-    return { report, failMatches, problemConnections, problemConnectionsDropped, anonymizer };
+    return tally.result(report, anonymizer);
   } catch (e) {
     worker.postMessage({ t: "abort" });
     throw e;
