@@ -103,25 +103,24 @@ export function describeErrno(e: unknown): string {
  */
 export class Output {
   private fd: number;
-  private readonly tempPath: string | null;
-  private readonly finalPath: string | null;
+  /** Regular files: the temporary name written to, renamed on close. */
+  private readonly temp: AtomicTarget | null;
   private chunks: string[] = [];
   private pending = 0;
   private closed = false;
   readonly label: string;
   readonly isStdout: boolean;
 
-  private constructor(fd: number, label: string, tempPath: string | null, finalPath: string | null) {
+  private constructor(fd: number, label: string, temp: AtomicTarget | null) {
     this.fd = fd;
     this.label = label;
-    this.tempPath = tempPath;
-    this.finalPath = finalPath;
+    this.temp = temp;
     this.isStdout = fd === 1;
   }
 
   static open(target: string | undefined | null, what = "report"): Output {
     if (target === undefined || target === null || target === "" || target === "-") {
-      return new Output(1, "standard output", null, null);
+      return new Output(1, "standard output", null);
     }
     let st: fs.Stats | null = null;
     try {
@@ -135,22 +134,20 @@ export class Output {
     if (st && !st.isFile()) {
       // /dev/null, a FIFO, a terminal: write straight through.
       try {
-        return new Output(fs.openSync(target, "w"), target, null, null);
+        return new Output(fs.openSync(target, "w"), target, null);
       } catch (e) {
         throw new OutputError(`cannot write ${what} to ${target}: ${describeErrno(e)}`);
       }
     }
-    const dir = path.dirname(path.resolve(target));
-    const temp = path.join(dir, `.${path.basename(target)}.synsent-${process.pid}.tmp`);
+    const temp = tempTarget(target);
     let fd: number;
     try {
-      fd = fs.openSync(temp, "w", st ? st.mode & 0o777 : 0o644);
+      fd = fs.openSync(temp.path, "w", st ? st.mode & 0o777 : 0o644);
     } catch (e) {
+      temp.abort();
       throw new OutputError(`cannot write ${what} to ${target}: ${describeErrno(e)}`);
     }
-    installExitHook();
-    pendingTemps.add(temp);
-    return new Output(fd, target, temp, target);
+    return new Output(fd, target, temp);
   }
 
   write(s: string): void {
@@ -180,15 +177,7 @@ export class Output {
         throw new OutputError(`cannot write ${this.label}: ${describeErrno(e)}`);
       }
     }
-    if (this.tempPath && this.finalPath) {
-      try {
-        fs.renameSync(this.tempPath, this.finalPath);
-      } catch (e) {
-        throw new OutputError(`cannot write ${this.finalPath}: ${describeErrno(e)}`);
-      } finally {
-        pendingTemps.delete(this.tempPath);
-      }
-    }
+    if (this.temp) this.temp.commit();
   }
 
   /** Give up: remove the temporary file, never leave a half-written one in place. */
@@ -203,14 +192,7 @@ export class Output {
         // nothing to do
       }
     }
-    if (this.tempPath) {
-      try {
-        fs.unlinkSync(this.tempPath);
-      } catch {
-        // nothing to do
-      }
-      pendingTemps.delete(this.tempPath);
-    }
+    if (this.temp) this.temp.abort();
   }
 }
 
@@ -218,7 +200,16 @@ export class Output {
  * For other writers (pcap files): a temporary path to write to and a commit
  * step, with the same guarantees as Output.
  */
-export function atomicTarget(target: string): { path: string; commit(): void; abort(): void } {
+export interface AtomicTarget {
+  /** Where to write. */
+  path: string;
+  /** Rename into place (regular files). */
+  commit(): void;
+  /** Remove the temporary file; harmless after commit. */
+  abort(): void;
+}
+
+export function atomicTarget(target: string): AtomicTarget {
   let st: fs.Stats | null = null;
   try {
     st = fs.statSync(target);
@@ -226,6 +217,11 @@ export function atomicTarget(target: string): { path: string; commit(): void; ab
     st = null;
   }
   if (st && !st.isFile()) return { path: target, commit() {}, abort() {} };
+  return tempTarget(target);
+}
+
+/** A temporary name beside `target`, removed at exit unless committed. */
+function tempTarget(target: string): AtomicTarget {
   const temp = path.join(path.dirname(path.resolve(target)), `.${path.basename(target)}.synsent-${process.pid}.tmp`);
   installExitHook();
   pendingTemps.add(temp);
