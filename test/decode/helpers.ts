@@ -3,13 +3,11 @@
  * read capture files into RecordBatches, and a cached tshark runner for the
  * corpus differential test.
  */
-import { execFile, execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openCapture } from "../../src/sources/open.js";
 import type { RecordBatch } from "../../src/sources/record.js";
+import { tsharkCached } from "../helpers/tshark.js";
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const CORPUS_DIR = resolve(PROJECT_ROOT, "../shared/corpus/tcpdump");
@@ -202,19 +200,7 @@ function copyBatch(b: RecordBatch): RecordBatch {
 
 // ------------------------------------------------------------ tshark
 
-let tsharkVersionCache: string | null | undefined;
-
-/** tshark's version line, or null when tshark is not installed. */
-export function tsharkVersion(): string | null {
-  if (tsharkVersionCache !== undefined) return tsharkVersionCache;
-  try {
-    const out = execFileSync("tshark", ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-    tsharkVersionCache = out.split("\n")[0]!.trim();
-  } catch {
-    tsharkVersionCache = null;
-  }
-  return tsharkVersionCache;
-}
+export { tsharkVersion } from "../helpers/tshark.js";
 
 export interface TsharkFrames {
   /** frame.protocols per frame, index = frame number - 1. */
@@ -226,37 +212,12 @@ export interface TsharkFrames {
   stderr: string;
 }
 
-const CACHE_DIR = join(PROJECT_ROOT, "node_modules/.cache/synsent-tshark");
 /** Part of the cache key: change the fields and the cache refills. */
 const TSHARK_FIELDS = ["frame.number", "frame.protocols", "icmp.type", "icmpv6.type"];
 
 /** One tshark run per file (frame number + frame.protocols), cached by file hash + tshark version. */
 export async function tsharkFrames(path: string): Promise<TsharkFrames> {
-  const version = tsharkVersion();
-  if (version === null) throw new Error("tshark not installed");
-  const hash = createHash("sha256")
-    .update(readFileSync(path))
-    .update("\0" + version + "\0" + TSHARK_FIELDS.join(","))
-    .digest("hex");
-  const cacheFile = join(CACHE_DIR, `${hash}.json`);
-  if (existsSync(cacheFile)) {
-    try {
-      return JSON.parse(readFileSync(cacheFile, "utf8")) as TsharkFrames;
-    } catch {
-      // fall through and rerun
-    }
-  }
-  const res = await new Promise<{ stdout: string; stderr: string; code: number }>((resolvePromise) => {
-    execFile(
-      "tshark",
-      ["-n", "-r", path, "-T", "fields", ...TSHARK_FIELDS.flatMap((f) => ["-e", f])],
-      { maxBuffer: 256 * 1024 * 1024, timeout: 120_000 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : -1) : 0;
-        resolvePromise({ stdout, stderr, code });
-      },
-    );
-  });
+  const res = await tsharkCached(path, ["-T", "fields", ...TSHARK_FIELDS.flatMap((f) => ["-e", f])]);
   const protocols: string[] = [];
   const icmpType: number[] = [];
   const icmpv6Type: number[] = [];
@@ -284,10 +245,7 @@ export async function tsharkFrames(path: string): Promise<TsharkFrames> {
     .split("\n")
     .filter((l) => l && !l.startsWith("Running as user"))
     .join("\n");
-  const result: TsharkFrames = { protocols, icmpType, icmpv6Type, exitCode: res.code, stderr };
-  mkdirSync(CACHE_DIR, { recursive: true });
-  writeFileSync(cacheFile, JSON.stringify(result));
-  return result;
+  return { protocols, icmpType, icmpv6Type, exitCode: res.code, stderr };
 }
 
 /** Run `fn` over `items`, at most `limit` at a time. */

@@ -9,8 +9,7 @@
  * - tcp.analysis.retransmission, frame by frame,
  * - tcp.analysis.initial_rtt vs handshakeRttMs.total (within 0.1 ms).
  *
- * One tshark run per file; results cached in
- * node_modules/.cache/synsent-tshark-flows/ (keyed by file content and tshark version).
+ * One tshark run per file, cached (test/helpers/tshark.ts).
  *
  * Deliberate differences (checked, not ignored):
  * - DUPLICATE: the same packet captured twice (SPAN, -i any) is a "duplicate"
@@ -29,8 +28,8 @@
  *   synsent does not (so a connection whose sequence space crosses 0 is still
  *   analysed). Frames right after such a crossing may differ.
  */
-import { createHash } from "node:crypto";
-import { execFile, spawnSync } from "node:child_process";
+import { CAPTURES, CORPUS, ROOT } from "../helpers/cli.js";
+import { tsharkCached, tsharkVersion } from "../helpers/tshark.js";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -40,13 +39,8 @@ import { Kind, PacketView } from "../../src/decode/packet.js";
 import { FlowTracker } from "../../src/flows/tracker.js";
 import type { Connection } from "../../src/flows/connection.js";
 
-const ROOT = path.resolve(__dirname, "../..");
-const CACHE = path.join(ROOT, "node_modules/.cache/synsent-tshark-flows");
-const CORPUS = path.resolve(ROOT, "../shared/corpus/tcpdump");
-const CAPTURES = path.join(ROOT, "captures");
 
-const hasTshark = spawnSync("tshark", ["--version"], { encoding: "utf8" }).status === 0;
-const tsharkVersion = hasTshark ? (spawnSync("tshark", ["--version"], { encoding: "utf8" }).stdout.split("\n")[0] ?? "") : "";
+const hasTshark = tsharkVersion() !== null;
 
 interface OurRun {
   conns: Connection[];
@@ -101,64 +95,45 @@ interface TsharkRow {
   initialRtt: number | null;
 }
 
-function tsharkRows(file: string): Promise<TsharkRow[] | null> {
-  const data = fs.readFileSync(file);
-  const key = createHash("sha1").update(tsharkVersion).update(data).digest("hex");
-  const cached = path.join(CACHE, key + ".tsv");
-  const parse = (text: string): TsharkRow[] =>
-    text
-      .split("\n")
-      .filter((l) => l.length > 0)
-      .map((l) => {
-        const [frame, stream, ip4, ip6, flags, retrans, rtt] = l.split("\t");
-        return {
-          frame: Number(frame),
-          stream: stream === "" || stream === undefined ? -1 : Number(stream),
-          src: ip4 || ip6 || "",
-          flags: Number(flags),
-          retrans: retrans === "1",
-          initialRtt: rtt ? Number(rtt) : null,
-        };
-      })
-      .filter((r) => r.stream >= 0 && Number.isFinite(r.flags));
-  if (fs.existsSync(cached)) return Promise.resolve(parse(fs.readFileSync(cached, "utf8")));
-  return new Promise((resolve) => {
-    execFile(
-      "tshark",
-      [
-        "-n",
-        "-r",
-        file,
-        "-Y",
-        "tcp && !icmp && !icmpv6",
-        "-T",
-        "fields",
-        "-E",
-        "occurrence=f",
-        "-e",
-        "frame.number",
-        "-e",
-        "tcp.stream",
-        "-e",
-        "ip.src",
-        "-e",
-        "ipv6.src",
-        "-e",
-        "tcp.flags",
-        "-e",
-        "tcp.analysis.retransmission",
-        "-e",
-        "tcp.analysis.initial_rtt",
-      ],
-      { maxBuffer: 256 * 1024 * 1024, timeout: 120_000 },
-      (err, stdout) => {
-        if (err && !stdout) return resolve(null);
-        fs.mkdirSync(CACHE, { recursive: true });
-        fs.writeFileSync(cached, stdout);
-        resolve(parse(stdout));
-      },
-    );
-  });
+async function tsharkRows(file: string): Promise<TsharkRow[] | null> {
+  const run = await tsharkCached(file, [
+    "-Y",
+    "tcp && !icmp && !icmpv6",
+    "-T",
+    "fields",
+    "-E",
+    "occurrence=f",
+    "-e",
+    "frame.number",
+    "-e",
+    "tcp.stream",
+    "-e",
+    "ip.src",
+    "-e",
+    "ipv6.src",
+    "-e",
+    "tcp.flags",
+    "-e",
+    "tcp.analysis.retransmission",
+    "-e",
+    "tcp.analysis.initial_rtt",
+  ]);
+  if (run.code !== 0 && !run.stdout) return null;
+  return run.stdout
+    .split("\n")
+    .filter((l) => l.length > 0)
+    .map((l) => {
+      const [frame, stream, ip4, ip6, flags, retrans, rtt] = l.split("\t");
+      return {
+        frame: Number(frame),
+        stream: stream === "" || stream === undefined ? -1 : Number(stream),
+        src: ip4 || ip6 || "",
+        flags: Number(flags),
+        retrans: retrans === "1",
+        initialRtt: rtt ? Number(rtt) : null,
+      };
+    })
+    .filter((r) => r.stream >= 0 && Number.isFinite(r.flags));
 }
 
 interface ExpectedCapture {
