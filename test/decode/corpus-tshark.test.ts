@@ -15,12 +15,12 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { pool } from "../helpers/cli.js";
 import { decodePacket } from "../../src/decode/decode.js";
 import { isDecodedLinkType, linkTypeName } from "../../src/decode/linktypes.js";
 import { Kind, KIND_LABEL, PacketView } from "../../src/decode/packet.js";
 import {
   CORPUS_DIR,
-  mapLimit,
   readCapture,
   tsharkFrames,
   tsharkIsIcmpUnreach,
@@ -135,7 +135,7 @@ describe.skipIf(!corpusPresent)(`tcpdump corpus (${CORPUS_DIR})`, () => {
       const unexpectedlyEqual: string[] = [];
       let tsTcpTotal = 0;
       let tsUnreachTotal = 0;
-      await mapLimit(candidates, 2, async (f) => {
+      await pool(candidates, 2, async (f) => {
         const r = results.get(f)!;
         const ts = await tsharkFrames(join(CORPUS_DIR, f));
         const lines: string[] = [];

@@ -248,21 +248,6 @@ export async function tsharkFrames(path: string): Promise<TsharkFrames> {
   return { protocols, icmpType, icmpv6Type, exitCode: res.code, stderr };
 }
 
-/** Run `fn` over `items`, at most `limit` at a time. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      const i = next++;
-      if (i >= items.length) return;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 /**
  * Layers that may come before tcp in frame.protocols for the frame to count
  * as TCP ("outermost transport is TCP"): link layers, VLAN/MPLS/PPP framing,

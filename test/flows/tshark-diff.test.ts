@@ -28,7 +28,7 @@
  *   synsent does not (so a connection whose sequence space crosses 0 is still
  *   analysed). Frames right after such a crossing may differ.
  */
-import { CAPTURES, CORPUS, ROOT } from "../helpers/cli.js";
+import { CAPTURES, CORPUS, pool, ROOT } from "../helpers/cli.js";
 import { tsharkCached, tsharkVersion } from "../helpers/tshark.js";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -258,20 +258,6 @@ function listCaptures(dir: string, recursive: boolean): string[] {
     else if (e.isFile() && /\.(pcap|pcapng|cap)(\.gz)?$/.test(e.name)) out.push(p);
   }
   return out.sort();
-}
-
-async function pool<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: n }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!);
-      }
-    }),
-  );
-  return out;
 }
 
 async function diffFiles(files: string[]): Promise<{ diffs: Diff[]; explained: Map<string, number>; compared: number; connections: number }> {
