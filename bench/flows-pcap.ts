@@ -2,7 +2,7 @@
  * End-to-end check and timing of sources -> decode -> flows -> diagnose on a
  * generated capture with a truth file (bench/generate.ts):
  *
- *   npx tsc -p bench/tsconfig.flows.json && node /tmp/ssf-bench/bench/flows-pcap.js bench/out/bench-200k-seed1.pcap
+ *   npm run build && node dist/bench/flows-pcap.js bench/out/bench-200k-seed1.pcap
  *
  * Environment: DECODE_ONLY=1 (sources + decode only), NO_DIAG=1 (no
  * diagnoser), LADDER_FOR=problems (FlowTracker ladderFor option).

@@ -3,7 +3,7 @@
  * (no decoding), short connections like the reference capture (7 packets per
  * connection, ~200 k connections per 1.4 M packets), interleaved 64 at a time.
  *
- *   npx tsc -p bench/tsconfig.flows.json && node /tmp/ssf-bench/bench/flows.js [packets]
+ *   npm run build && node dist/bench/flows.js [packets]
  */
 import { Kind, PacketView, TcpFlag } from "../src/decode/packet.js";
 import { FlowTracker } from "../src/flows/tracker.js";
