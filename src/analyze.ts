@@ -9,7 +9,8 @@ import { PacketView, Kind, KIND_LABEL } from "./decode/packet.js";
 import { decodePacket } from "./decode/decode.js";
 import { linkTypeName } from "./decode/linktypes.js";
 import { FlowTracker } from "./flows/tracker.js";
-import type { Connection } from "./flows/connection.js";
+import type { Connection, Outcome } from "./flows/connection.js";
+import type { ConnectionEncoder } from "./flows/codec.js";
 import { Diagnoser } from "./diagnose/diagnose.js";
 import type { Report, SourceSummary } from "./report/model.js";
 import { VERSION } from "./version.js";
@@ -39,6 +40,13 @@ export interface AnalyzeOptions {
    * destinations, findings and examples itself). Default true.
    */
   diagnose?: boolean;
+  /**
+   * Write finished connections straight into this encoder (flows/codec.ts)
+   * instead of building Connection objects: onConnection is not called,
+   * onEncoded gets each outcome, and report.connections stays empty.
+   */
+  encoder?: ConnectionEncoder;
+  onEncoded?: (outcome: Outcome) => void;
   /** Called every few batches with progress counters. */
   onProgress?: (p: Progress) => void;
   /** Abort: stop reading, and report what was seen so far. */
@@ -108,11 +116,19 @@ export async function analyzeSource(
   let connectionCount = 0;
   const onConnection = opts.onConnection;
   const diagnose = opts.diagnose ?? true;
+  if (opts.encoder && diagnose) throw new Error("analyzeSource: an encoder needs diagnose: false (the diagnoser reads Connection objects)");
   const tracker = new FlowTracker({
     synTimeoutS,
     maxFlows,
     ladderFor: opts.ladderFor ?? "problems",
     compactAbove: opts.compactAbove,
+    encoder: opts.encoder,
+    onEncoded: opts.encoder
+      ? (o) => {
+          connectionCount++;
+          if (opts.onEncoded) opts.onEncoded(o);
+        }
+      : undefined,
     onConnection: (c, synAckTtl) => {
       connectionCount++;
       if (diagnose) diagnoser.add(c, synAckTtl);

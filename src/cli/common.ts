@@ -210,15 +210,17 @@ export async function runAndReport(
   try {
     let streamWriter: JsonReportWriter | NdjsonReportWriter | null = null;
     const write = (s: string) => out.write(s);
-    if (a.format === "json") streamWriter = new json!.JsonReportWriter(write);
+    if (a.format === "json") streamWriter = new json!.JsonReportWriter(write, { batch: true, writeBytes: (b) => out.writeBytes(b) });
     else if (a.format === "ndjson") {
-      streamWriter = new ndjson!.NdjsonReportWriter((line) => {
-        out.write(line);
-        // Live capture: one line per verdict as it happens, flushed so `| jq`
-        // sees it now (verdicts also come from timers, between batches).
-        // Files and stdin flush after each batch of packets instead (below):
-        // as prompt for a reader, without a write() per line.
-        if (live) out.flush();
+      // Live capture: one line per verdict as it happens, flushed so `| jq`
+      // sees it now (verdicts also come from timers, between batches).
+      // Files and stdin flush after each batch of packets instead (below):
+      // as prompt for a reader, without a write() per line.
+      streamWriter = new ndjson!.NdjsonReportWriter(write, {
+        writeBytes: (b) => {
+          out.writeBytes(b);
+          if (live) out.flush();
+        },
       });
     }
     const onConnection = (c: Connection) => {
@@ -296,6 +298,11 @@ class VerdictTally {
     private readonly failOn: Set<Outcome> | null,
     private readonly wantEvidence: boolean,
   ) {}
+
+  /** For connections that are never built as objects (no --evidence then). */
+  addOutcome(o: Outcome): void {
+    if (this.failOn && this.failOn.has(o)) this.failMatches++;
+  }
 
   add(c: Connection): void {
     if (this.failOn && this.failOn.has(c.outcome)) this.failMatches++;
@@ -414,7 +421,9 @@ async function runWithWriterThread(
       gotDiagnosis?.();
     });
   });
-  await ready;
+  // No waiting for the worker to start: messages queue until it listens, and
+  // its start-up (loading its modules) overlaps the first batches here.
+  ready.catch(() => undefined);
 
   const enc = new ConnectionEncoder();
   const send = () => {
@@ -424,6 +433,7 @@ async function runWithWriterThread(
     worker.postMessage({ t: "batch", b }, [b.nums.buffer as ArrayBuffer]);
   };
   const tally = new VerdictTally(failOn, a.evidence !== undefined);
+  const direct = anonymizer === null && a.evidence === undefined && extra.onConnection === undefined;
   try {
     let report = await analyzeSource(
       source,
@@ -434,12 +444,24 @@ async function runWithWriterThread(
         maxExamples,
         collectConnections: false,
         diagnose: !diagnoseThere,
-        onConnection: (c, synAckTtl) => {
-          tally.add(c);
-          enc.add(anonymizer ? anonymizer.anonymizeConnection(c) : c, synAckTtl);
-          if (enc.size >= BATCH_NUMBERS) send();
-          if (extra.onConnection) extra.onConnection(c);
-        },
+        // Straight from the flow table into the batch (no Connection objects)
+        // unless something here needs the objects.
+        ...(direct
+          ? {
+              encoder: enc,
+              onEncoded: (o: Outcome) => {
+                tally.addOutcome(o);
+                if (enc.size >= BATCH_NUMBERS) send();
+              },
+            }
+          : {
+              onConnection: (c: Connection, synAckTtl: number) => {
+                tally.add(c);
+                enc.add(anonymizer ? anonymizer.anonymizeConnection(c) : c, synAckTtl);
+                if (enc.size >= BATCH_NUMBERS) send();
+                if (extra.onConnection) extra.onConnection(c);
+              },
+            }),
         afterBatch: () => {
           if (failure) throw failure;
           // ndjson is read as it is written (`| jq`, tail -f): what a batch of
@@ -458,6 +480,7 @@ async function runWithWriterThread(
       },
     );
     if (failure) throw failure;
+    await ready;
     send();
     if (diagnoseThere) {
       const got = new Promise<void>((resolve) => {

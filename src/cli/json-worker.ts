@@ -44,7 +44,9 @@ try {
 if (out !== null) {
   const o = out;
   const writer =
-    format === "json" ? new JsonReportWriter((s) => o.write(s), { batch: true }) : new NdjsonReportWriter((line) => o.write(line));
+    format === "json"
+      ? new JsonReportWriter((s) => o.write(s), { batch: true, writeBytes: (b) => o.writeBytes(b) })
+      : new NdjsonReportWriter((line) => o.write(line), { writeBytes: (b) => o.writeBytes(b) });
   const decoder = new ConnectionDecoder();
   const diagnoser = diagnose ? new Diagnoser(diagnose) : null;
   let failed = false;

@@ -107,6 +107,9 @@ export class Output {
   private readonly temp: AtomicTarget | null;
   private chunks: string[] = [];
   private pending = 0;
+  /** Bytes waiting to be written (writeBytes). */
+  private readonly bb = Buffer.allocUnsafe(1 << 16);
+  private bn = 0;
   private closed = false;
   readonly label: string;
   readonly isStdout: boolean;
@@ -152,17 +155,46 @@ export class Output {
 
   write(s: string): void {
     if (this.closed) return;
+    if (this.bn > 0) this.flushBytes();
     this.chunks.push(s);
     this.pending += s.length;
-    if (this.pending >= 1 << 16) this.flush();
+    if (this.pending >= 1 << 16) this.flushStrings();
+  }
+
+  /** Bytes (UTF-8), buffered like write(); the caller may reuse `b` afterwards. */
+  writeBytes(b: Uint8Array): void {
+    if (this.closed) return;
+    if (this.chunks.length > 0) this.flushStrings();
+    const room = this.bb.length - this.bn;
+    if (b.length > room) {
+      this.flushBytes();
+      if (b.length >= this.bb.length) {
+        writeAllSync(this.fd, b, `${this.label}`);
+        return;
+      }
+    }
+    this.bb.set(b, this.bn);
+    this.bn += b.length;
   }
 
   flush(): void {
+    this.flushStrings();
+    this.flushBytes();
+  }
+
+  private flushStrings(): void {
     if (this.chunks.length === 0) return;
     const buf = Buffer.from(this.chunks.length === 1 ? this.chunks[0] : this.chunks.join(""), "utf8");
     this.chunks = [];
     this.pending = 0;
     writeAllSync(this.fd, buf, `${this.label}`);
+  }
+
+  private flushBytes(): void {
+    if (this.bn === 0) return;
+    const n = this.bn;
+    this.bn = 0;
+    writeAllSync(this.fd, this.bb.subarray(0, n), `${this.label}`);
   }
 
   /** Flush, fsync-free close, and (for regular files) rename into place. */

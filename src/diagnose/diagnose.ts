@@ -16,6 +16,7 @@
  */
 
 import { OUTCOMES, type Connection, type Endpoint, type Outcome } from "../flows/connection.js";
+import { cloneConnection } from "../flows/codec.js";
 import type { Destination, DiagnosisKind, Finding, Severity } from "./types.js";
 import { Quantiles } from "./quantiles.js";
 import { icmpMeaning } from "./icmp.js";
@@ -240,7 +241,8 @@ export class Diagnoser {
       this.examples.set(kind, list);
     }
     if (list.length < this.maxExamples && e.examplesKept < EXAMPLES_PER_DESTINATION) {
-      list.push(c);
+      // A copy: the writer thread decodes every connection into the same reused objects.
+      list.push(cloneConnection(c));
       e.examplesKept++;
       e.ids.push(c.id);
     }

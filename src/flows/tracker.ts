@@ -64,8 +64,29 @@
 import { Kind, PacketView, TcpFlag } from "../decode/packet.js";
 import { formatAddr } from "../decode/addr.js";
 import { seqGt, seqLe, seqLt } from "../decode/seq.js";
-import { PROBLEM_OUTCOMES, type Connection, type Endpoint, type LadderStep, type Outcome } from "./connection.js";
+import { OUTCOMES, PROBLEM_OUTCOMES, type Connection, type Endpoint, type LadderStep, type Outcome } from "./connection.js";
 import { AddressTtlTable } from "./ttl.js";
+import {
+  AddrTextCache,
+  B_EVICTED,
+  B_FORGED,
+  B_ICMP,
+  B_MSS_NULL,
+  B_OPTS,
+  B_RST,
+  B_RST_SERVER,
+  B_RTT,
+  B_SACK,
+  B_TRUNC,
+  B_TS,
+  B_WS_NULL,
+  FLAGS_BASE,
+  ZEEK_STATES,
+  flagsText,
+  type ConnectionEncoder,
+} from "./codec.js";
+
+export { flagsText };
 
 export interface FlowTrackerOptions {
   /** Seconds after the last SYN before a SYN without answer counts as unanswered (default 3). */
@@ -95,7 +116,14 @@ export interface FlowTrackerOptions {
    * first SYN-ACK (-1 if none): the diagnoser needs it for every connection,
    * and clean connections no longer carry a ladder to read it from.
    */
-  onConnection: (c: Connection, synAckTtl: number) => void;
+  onConnection?: (c: Connection, synAckTtl: number) => void;
+  /**
+   * Write finished connections straight into this batch encoder (codec.ts)
+   * instead of building Connection objects: the `--threads 2` report path.
+   * onConnection is then not called; onEncoded gets each one's outcome.
+   */
+  encoder?: ConnectionEncoder;
+  onEncoded?: (outcome: Outcome) => void;
 }
 
 export interface FlowTrackerStats {
@@ -155,6 +183,34 @@ const FROM_SERVER = 1;
 const FROM_ICMP = 2;
 
 const PROBLEM_SET: ReadonlySet<Outcome> = new Set(PROBLEM_OUTCOMES);
+// Outcome codes: indexes into OUTCOMES.
+const O_UNANSWERED = 0;
+const O_REFUSED = 1;
+const O_ICMP_REJECTED = 2;
+const O_ABORTED_BY_CLIENT = 3;
+const O_SYNACK_UNACKED = 4;
+const O_ESTABLISHED = 5;
+const O_CLOSED = 6;
+const O_RESET = 7;
+const O_MIDSTREAM = 8;
+const O_PENDING = 9;
+// Zeek conn_state codes: indexes into ZEEK_STATES.
+const Z_S0 = 0;
+const Z_S1 = 1;
+const Z_SF = 2;
+const Z_REJ = 3;
+const Z_S2 = 4;
+const Z_S3 = 5;
+const Z_RSTO = 6;
+const Z_RSTR = 7;
+const Z_RSTOS0 = 8;
+const Z_RSTRH = 9;
+const Z_SH = 10;
+const Z_SHR = 11;
+const Z_OTH = 12;
+/** Outcome codes of PROBLEM_OUTCOMES. */
+const PROBLEM_CODE = new Uint8Array(OUTCOMES.length);
+for (const o of PROBLEM_OUTCOMES) PROBLEM_CODE[OUTCOMES.indexOf(o)] = 1;
 
 // Compact SYN record flag bits (with flags in bits 0-8 and the TTL in 9-16).
 const REC_TS = 1 << 17;
@@ -490,35 +546,14 @@ function endpointHash(w0: number, w1: number, w2: number, w3: number, port: numb
   return h ^ (h >>> 16);
 }
 
-const FLAG_NAMES: [number, string][] = [
-  [TcpFlag.FIN, "FIN"],
-  [TcpFlag.SYN, "SYN"],
-  [TcpFlag.RST, "RST"],
-  [TcpFlag.PSH, "PSH"],
-  [TcpFlag.ACK, "ACK"],
-  [TcpFlag.URG, "URG"],
-  [TcpFlag.ECE, "ECE"],
-  [TcpFlag.CWR, "CWR"],
-  [TcpFlag.NS, "NS"],
-];
-const flagTextCache = new Map<number, string>();
-/** Flags as text in Wireshark's order, e.g. "SYN,ACK", "FIN,PSH,ACK"; "none" when no flag is set. */
-export function flagsText(flags: number): string {
-  let t = flagTextCache.get(flags);
-  if (t !== undefined) return t;
-  const parts: string[] = [];
-  for (const [bit, name] of FLAG_NAMES) if (flags & bit) parts.push(name);
-  t = parts.length ? parts.join(",") : "none";
-  flagTextCache.set(flags, t);
-  return t;
-}
-
 export class FlowTracker {
   private readonly synTimeoutS: number;
   private readonly maxFlows: number;
   private readonly ladderLimit: number;
   private readonly ladderProblemsOnly: boolean;
   private readonly onConnection: (c: Connection, synAckTtl: number) => void;
+  private readonly encoder: ConnectionEncoder | null;
+  private readonly onEncoded: ((outcome: Outcome) => void) | null;
 
   private buckets: (Flow | null)[];
   private bucketMask: number;
@@ -534,13 +569,7 @@ export class FlowTracker {
   private maxTs = -Infinity;
   private readonly ttlTable = new AddressTtlTable();
   private readonly scratchA = new Uint32Array(4);
-  /**
-   * Address text cache, direct-mapped (ADDR_CACHE slots, a newcomer replaces
-   * what was in its slot): version, four words and the text. IPv4 uses word 0 only.
-   */
-  private readonly acVer = new Uint8Array(ADDR_CACHE);
-  private readonly acWords = new Int32Array(ADDR_CACHE * 4);
-  private readonly acText: string[] = new Array<string>(ADDR_CACHE).fill("");
+  private readonly addrs = new AddrTextCache(ADDR_CACHE);
   private finished = false;
 
   // ---- compact tier: SYN-only flows in typed arrays (struct of arrays, by slot).
@@ -601,7 +630,9 @@ export class FlowTracker {
     this.ladderLimit = Math.max(0, Math.floor(opts.ladderLimit ?? 12));
     this.ladderProblemsOnly = opts.ladderFor === "problems";
     this.compactAbove = Math.max(0, Math.floor(opts.compactAbove ?? 8192));
-    this.onConnection = opts.onConnection;
+    this.onConnection = opts.onConnection ?? (() => undefined);
+    this.encoder = opts.encoder ?? null;
+    this.onEncoded = opts.onEncoded ?? null;
     this.stats = { active: 0, peak: 0, evicted: 0, duplicates: 0, maxFlows: this.maxFlows };
     this.bucketMask = 4095;
     this.buckets = new Array<Flow | null>(4096).fill(null);
@@ -1050,9 +1081,11 @@ export class FlowTracker {
       this.addFrame(f, frame);
       if (f.hsAnswersSyn) {
         f.hsRttSet = true;
-        f.hsSynToSynAckMs = (f.hsSynAckTs - f.hsSynForSynAckTs) * 1000;
-        f.hsSynAckToAckMs = (ts - f.hsLastSynAckTs) * 1000;
-        f.hsTotalMs = (ts - f.lastSynTs) * 1000;
+        // In whole microseconds: timestamps near 1.7e9 s carry ~0.24 µs of
+        // float error, so finer digits would be noise, not precision.
+        f.hsSynToSynAckMs = Math.round((f.hsSynAckTs - f.hsSynForSynAckTs) * 1e6) / 1e3;
+        f.hsSynAckToAckMs = Math.round((ts - f.hsLastSynAckTs) * 1e6) / 1e3;
+        f.hsTotalMs = Math.round((ts - f.lastSynTs) * 1e6) / 1e3;
       }
     }
     if ((flags & FIN) !== 0 && !fwd.finSeen) {
@@ -1678,48 +1711,14 @@ export class FlowTracker {
     this.kRemove(s);
     this.stats.active--;
     if (why === EMIT_EVICT) this.stats.evicted++;
-    const c = this.build(f, why);
-    const synAckTtl = f.synAckTtl;
-    if (this.pool.length < 65536) {
-      f.reset();
-      this.pool.push(f);
-    }
-    this.onConnection(c, synAckTtl);
+    this.deliver(f, why);
   }
 
   // ------------------------------------------------------------------ emission
 
-  /**
-   * Address text, with a bounded cache (the same few servers and clients
-   * come back in every connection; the same string instance also makes the
-   * diagnoser's map lookups cheap).
-   */
+  /** Address text (cached: the same string instance also makes the diagnoser's map lookups cheap). */
   private addrText(ipv: number, w0: number, w1: number, w2: number, w3: number): string {
-    w0 |= 0;
-    if (ipv === 4) w1 = w2 = w3 = 0;
-    else {
-      w1 |= 0;
-      w2 |= 0;
-      w3 |= 0;
-    }
-    let h = Math.imul(w0 ^ Math.imul(w1 ^ (w1 >>> 16), 0x9e3779b1) ^ Math.imul(w2 ^ (w3 >>> 7), 0x85ebca6b) ^ w3, 0xc2b2ae35);
-    h = (h ^ (h >>> 15) ^ (h >>> 27)) & (ADDR_CACHE - 1);
-    const W = this.acWords;
-    const o = h * 4;
-    if (this.acVer[h] === ipv && W[o] === w0 && W[o + 1] === w1 && W[o + 2] === w2 && W[o + 3] === w3) return this.acText[h]!;
-    const a = this.scratchA;
-    a[0] = w0;
-    a[1] = w1;
-    a[2] = w2;
-    a[3] = w3;
-    const t = formatAddr(ipv, a);
-    this.acVer[h] = ipv;
-    W[o] = w0;
-    W[o + 1] = w1;
-    W[o + 2] = w2;
-    W[o + 3] = w3;
-    this.acText[h] = t;
-    return t;
+    return this.addrs.get(ipv, w0, w1, w2, w3);
   }
 
   private clientEndpoint(f: Flow): Endpoint {
@@ -1751,33 +1750,53 @@ export class FlowTracker {
   private emit(f: Flow, why: number): void {
     this.remove(f);
     if (why === EMIT_EVICT) this.stats.evicted++;
+    this.deliver(f, why);
+  }
+
+  /** A flow that left the table: to the encoder or as a Connection, then back to the pool. */
+  private deliver(f: Flow, why: number): void {
+    const enc = this.encoder;
+    if (enc !== null) {
+      const oc = this.encodeFlow(enc, f, why);
+      this.recycle(f);
+      if (this.onEncoded !== null) this.onEncoded(OUTCOMES[oc]!);
+      return;
+    }
     const c = this.build(f, why);
     const synAckTtl = f.synAckTtl;
+    this.recycle(f);
+    this.onConnection(c, synAckTtl);
+  }
+
+  private recycle(f: Flow): void {
     // Pooled flows are at most the peak table size: memory the table needed anyway.
     if (this.pool.length < 65536) {
       f.reset();
       this.pool.push(f);
     }
-    this.onConnection(c, synAckTtl);
   }
 
   private outcome(f: Flow, why: number): Outcome {
-    if (!f.c.synSeen) return "midstream";
+    return OUTCOMES[this.outcomeCode(f, why)]!;
+  }
+
+  private outcomeCode(f: Flow, why: number): number {
+    if (!f.c.synSeen) return O_MIDSTREAM;
     if (f.handshakeDone) {
-      if (f.rstFrom !== 0 && f.rstTs >= f.hsAckTs) return "reset";
-      if (f.c.finSeen || f.s.finSeen) return "closed";
-      if (f.rstFrom !== 0) return "reset";
-      return "established";
+      if (f.rstFrom !== 0 && f.rstTs >= f.hsAckTs) return O_RESET;
+      if (f.c.finSeen || f.s.finSeen) return O_CLOSED;
+      if (f.rstFrom !== 0) return O_RESET;
+      return O_ESTABLISHED;
     }
-    if (f.s.synSeen) return "synack-unacked";
-    if (f.s.rstSeen) return "refused";
-    if (f.icmpType >= 0) return "icmp-rejected";
-    if (f.c.rstSeen) return "aborted-by-client";
+    if (f.s.synSeen) return O_SYNACK_UNACKED;
+    if (f.s.rstSeen) return O_REFUSED;
+    if (f.icmpType >= 0) return O_ICMP_REJECTED;
+    if (f.c.rstSeen) return O_ABORTED_BY_CLIENT;
     // Only SYNs (perhaps a client FIN) and no answer.
     if (why === EMIT_FINISH || why === EMIT_EVICT) {
-      return this.maxTs - f.lastSynTs < this.synTimeoutS ? "pending" : "unanswered";
+      return this.maxTs - f.lastSynTs < this.synTimeoutS ? O_PENDING : O_UNANSWERED;
     }
-    return "unanswered";
+    return O_UNANSWERED;
   }
 
   /**
@@ -1787,6 +1806,10 @@ export class FlowTracker {
    * its sender in RESET, a FIN in CLOSED; no SYN first means PARTIAL.
    */
   private zeekState(f: Flow): string {
+    return ZEEK_STATES[this.zeekCode(f)]!;
+  }
+
+  private zeekCode(f: Flow): number {
     const INACTIVE = 0,
       PARTIAL = 1,
       SYN_SENT = 2,
@@ -1816,19 +1839,19 @@ export class FlowTracker {
     const rInactive = rs === INACTIVE || rs === PARTIAL;
     if (rs === RESET) {
       if (os === SYN_SENT || os === SYN_ACK_SENT || (os === RESET && f.c.bytes === 0 && f.s.bytes === 0 && !f.s.synSeen))
-        return "REJ";
-      return oInactive ? "RSTRH" : "RSTR";
+        return Z_REJ;
+      return oInactive ? Z_RSTRH : Z_RSTR;
     }
     if (os === RESET) {
-      if (rInactive) return f.c.synSeen ? "RSTOS0" : "OTH";
-      return "RSTO";
+      if (rInactive) return f.c.synSeen ? Z_RSTOS0 : Z_OTH;
+      return Z_RSTO;
     }
-    if (rs === CLOSED && os === CLOSED) return "SF";
-    if (os === CLOSED) return rInactive ? "SH" : "S2";
-    if (rs === CLOSED) return oInactive ? "SHR" : "S3";
-    if (os === SYN_SENT && rs === INACTIVE) return "S0";
-    if (os === ESTABLISHED && rs === ESTABLISHED) return "S1";
-    return "OTH";
+    if (rs === CLOSED && os === CLOSED) return Z_SF;
+    if (os === CLOSED) return rInactive ? Z_SH : Z_S2;
+    if (rs === CLOSED) return oInactive ? Z_SHR : Z_S3;
+    if (os === SYN_SENT && rs === INACTIVE) return Z_S0;
+    if (os === ESTABLISHED && rs === ESTABLISHED) return Z_S1;
+    return Z_OTH;
   }
 
   private build(f: Flow, why: number): Connection {
@@ -1950,4 +1973,158 @@ export class FlowTracker {
       evicted: why === EMIT_EVICT,
     };
   }
+
+  /**
+   * The same connection build() makes, written straight into a batch
+   * (layout: codec.ts); returns the outcome code. Keep the two in step:
+   * test/flows/codec.test.ts compares them on every bundled capture.
+   */
+  private encodeFlow(enc: ConnectionEncoder, f: Flow, why: number): number {
+    const oc = this.outcomeCode(f, why);
+    const ladderN =
+      this.ladderProblemsOnly &&
+      PROBLEM_CODE[oc] === 0 &&
+      oc !== O_PENDING &&
+      f.syn <= 1 &&
+      f.synAck <= 1 &&
+      f.dataRetrans === 0 &&
+      f.duplicates === 0
+        ? -1
+        : f.ladderN;
+    const a = enc.room(64 + f.framesN + (ladderN > 0 ? ladderN * 9 : 0));
+    let i = enc.n;
+    const v6 = f.ipv === 6;
+    a[i++] = f.id;
+    a[i++] = v6 ? 6 : 4;
+    a[i++] = oc;
+    a[i++] = this.zeekCode(f);
+    if (v6) {
+      a[i++] = 6;
+      a[i++] = f.ca0 >>> 0;
+      a[i++] = f.ca1 >>> 0;
+      a[i++] = f.ca2 >>> 0;
+      a[i++] = f.ca3 >>> 0;
+    } else {
+      a[i++] = 4;
+      a[i++] = f.ca0 >>> 0;
+    }
+    a[i++] = f.cp;
+    if (v6) {
+      a[i++] = 6;
+      a[i++] = f.sa0 >>> 0;
+      a[i++] = f.sa1 >>> 0;
+      a[i++] = f.sa2 >>> 0;
+      a[i++] = f.sa3 >>> 0;
+    } else {
+      a[i++] = 4;
+      a[i++] = f.sa0 >>> 0;
+    }
+    a[i++] = f.sp;
+    a[i++] = f.syn;
+    a[i++] = f.synAck;
+    let bits = 0;
+    let forgedReason: string | null = null;
+    if (f.rstFrom !== 0) {
+      const w = this.scratchA;
+      const fromClient = f.rstFrom === 1;
+      w[0] = fromClient ? f.ca0 : f.sa0;
+      w[1] = fromClient ? f.ca1 : f.sa1;
+      w[2] = fromClient ? f.ca2 : f.sa2;
+      w[3] = fromClient ? f.ca3 : f.sa3;
+      const ip = fromClient
+        ? this.addrText(f.ipv, f.ca0, f.ca1, f.ca2, f.ca3)
+        : this.addrText(f.ipv, f.sa0, f.sa1, f.sa2, f.sa3);
+      const verdict = this.ttlTable.judgeRst(f.ipv, w, ip, f.rstTtl, f.rstIpId);
+      bits |= B_RST | (fromClient ? 0 : B_RST_SERVER) | (verdict.suspected ? B_FORGED : 0);
+      forgedReason = verdict.reason;
+    }
+    const icmp = f.icmpType >= 0;
+    if (icmp) bits |= B_ICMP;
+    if (f.hsRttSet) bits |= B_RTT;
+    const opts = f.c.synSeen;
+    if (opts) {
+      bits |= B_OPTS | (f.optMss >= 0 ? 0 : B_MSS_NULL) | (f.optWs >= 0 ? 0 : B_WS_NULL);
+      bits |= (f.optSack ? B_SACK : 0) | (f.optTs ? B_TS : 0);
+    }
+    if (ladderN >= 0 && f.ladderSeen > ladderN) bits |= B_TRUNC;
+    if (why === EMIT_EVICT) bits |= B_EVICTED;
+    a[i++] = bits;
+    if (bits & B_RST) {
+      a[i++] = f.rstTs;
+      a[i++] = f.rstFrame;
+      a[i++] = f.rstTtl;
+      a[i++] = forgedReason === null ? 0 : -1 - enc.stringId(forgedReason);
+    }
+    if (icmp) {
+      a[i++] = f.icmpType;
+      a[i++] = f.icmpCode;
+      if (f.icmpIpv === 6) {
+        a[i++] = 6;
+        a[i++] = f.icmpA0 >>> 0;
+        a[i++] = f.icmpA1 >>> 0;
+        a[i++] = f.icmpA2 >>> 0;
+        a[i++] = f.icmpA3 >>> 0;
+      } else {
+        a[i++] = 4;
+        a[i++] = f.icmpA0 >>> 0;
+      }
+      a[i++] = f.icmpTs;
+      a[i++] = f.icmpFrame;
+    }
+    a[i++] = f.dataRetrans;
+    a[i++] = f.duplicates;
+    if (f.hsRttSet) {
+      a[i++] = f.hsSynToSynAckMs;
+      a[i++] = f.hsSynAckToAckMs;
+      a[i++] = f.hsTotalMs;
+    }
+    if (opts) {
+      a[i++] = f.optMss >= 0 ? f.optMss : 0;
+      a[i++] = f.optWs >= 0 ? f.optWs : 0;
+    }
+    a[i++] = f.c.packets;
+    a[i++] = f.s.packets;
+    a[i++] = f.c.bytes;
+    a[i++] = f.s.bytes;
+    a[i++] = f.firstTs;
+    a[i++] = f.lastTs;
+    const nf = f.framesN;
+    a[i++] = nf;
+    const B = f.framesBuf;
+    for (let k = 0; k < nf; k++) a[i++] = B[k]!;
+    const n = ladderN > 0 ? ladderN : 0;
+    a[i++] = n;
+    const L = f.ladder;
+    for (let k = 0; k < n; k++) {
+      const o = k * LADDER_FIELDS;
+      const packed = L[o + 5]!;
+      const from = (packed >>> 17) & 3;
+      const flags = packed & 0x1ff;
+      a[i++] = L[o]!;
+      a[i++] = L[o + 1]!;
+      a[i++] = from;
+      if (from === FROM_ICMP) {
+        // ICMP steps keep type and code in the len slot (an ICMP step has no payload length)
+        const tc = L[o + 4]!;
+        a[i++] = -1 - enc.stringId(`ICMP ${Math.floor(tc / 256)}/${tc % 256}`);
+        a[i++] = (L[o + 2]! - f.c.base) >>> 0;
+        a[i++] = 0;
+        a[i++] = 0;
+      } else {
+        const me = from === FROM_CLIENT ? f.c : f.s;
+        const other = from === FROM_CLIENT ? f.s : f.c;
+        a[i++] = FLAGS_BASE + flags;
+        a[i++] = (L[o + 2]! - me.base) >>> 0;
+        // Relative ack like Wireshark: against the other side's ISN; 0 without the ACK flag.
+        a[i++] = (flags & ACK) !== 0 ? (other.seen || other.synSeen ? (L[o + 3]! - other.base) >>> 0 : 1) : 0;
+        a[i++] = L[o + 4]!;
+      }
+      a[i++] = (packed >>> 9) & 0xff;
+      a[i++] = (packed >>> 19) & 7;
+    }
+    a[i++] = f.synAckTtl;
+    enc.committed(i);
+    return oc;
+  }
+
 }

@@ -554,6 +554,27 @@ export function connectionJsonText(c: Connection): string {
   return jTake();
 }
 
+const NDJSON_HEAD = L('{"type":"connection",');
+const NEWLINE = L("\n");
+
+/**
+ * The NDJSON line of a connection as UTF-8 bytes: the same text as
+ * NdjsonReportWriter's string path. Valid until the next call (a view of a
+ * reused buffer).
+ */
+export function connectionNdjsonBytes(c: Connection): Uint8Array {
+  jp = 0;
+  jUtf8 = false;
+  jLit(NDJSON_HEAD);
+  const start = jp;
+  jConnection(c);
+  // drop the object's own "{": {"type":"connection","id":...
+  jb.copyWithin(start, start + 1, jp);
+  jp--;
+  jLit(NEWLINE);
+  return jb.subarray(0, jp);
+}
+
 /** `head` (ASCII) followed by connectionJsonText(c), as one string. */
 function connectionJsonTextAfter(head: Uint8Array, c: Connection): string {
   jp = 0;
@@ -657,6 +678,7 @@ export class JsonReportWriter {
   private readonly pretty: boolean;
   private count = 0;
   private ended = false;
+  private readonly writeBytes: ((chunk: Uint8Array) => void) | null;
   /** batch: connection bytes not yet handed to `write` (null = write each connection at once). */
   private pend: Buffer | null = null;
   private pendN = 0;
@@ -666,9 +688,15 @@ export class JsonReportWriter {
    * `batch`: hand connections to `write` in chunks of about 64 KB instead of
    * one string per connection (fewer, larger strings for a writer that only
    * buffers them anyway; flushPending() or end() writes the rest).
+   * `writeBytes`: batch mode hands its chunks over as bytes (valid during the
+   * call) instead of strings: no text round trip for 100+ MB of JSON.
    */
-  constructor(write: (chunk: string) => void, opts: { pretty?: boolean; batch?: boolean } = {}) {
+  constructor(
+    write: (chunk: string) => void,
+    opts: { pretty?: boolean; batch?: boolean; writeBytes?: (chunk: Uint8Array) => void } = {},
+  ) {
     this.write = write;
+    this.writeBytes = opts.writeBytes ?? null;
     this.pretty = opts.pretty === true;
     if (opts.batch === true && !this.pretty) this.pend = Buffer.allocUnsafe(PEND_BYTES * 2);
   }
@@ -677,6 +705,13 @@ export class JsonReportWriter {
   flushPending(): void {
     const P = this.pend;
     if (P === null || this.pendN === 0) return;
+    if (this.writeBytes !== null) {
+      const n = this.pendN;
+      this.pendN = 0;
+      this.pendUtf8 = false;
+      this.writeBytes(P.subarray(0, n));
+      return;
+    }
     const t = this.pendUtf8 ? P.toString("utf8", 0, this.pendN) : P.toString("latin1", 0, this.pendN);
     this.pendN = 0;
     this.pendUtf8 = false;
@@ -741,277 +776,5 @@ export function renderJson(report: Report, opts: { pretty?: boolean } = {}): str
   return chunks.join("");
 }
 
-// ---------------------------------------------------------------- connections across threads
-//
-// `--threads 2` writes json/ndjson on a worker thread: the main thread encodes
-// each finished connection into numbers (a Float64Array batch, transferred,
-// not copied) plus a table of the strings it has not sent before; the worker
-// decodes them back into identical Connection objects and serializes them with
-// the same writer. Every field round-trips exactly (numbers as float64, null
-// as a flag), so the output is byte-identical to the single-threaded one.
-
-/** Strings are sent once and then referred to by number; the table restarts past this size. */
-const CODEC_MAX_STRINGS = 65_536;
-const NO_STRING = -1;
-
-export interface ConnectionBatch {
-  nums: Float64Array;
-  length: number;
-  count: number;
-  /** Strings first used in this batch, numbered from `stringBase`. */
-  strings: string[];
-  stringBase: number;
-  /** The receiver clears its table before reading this batch. */
-  resetStrings: boolean;
-}
-
-export class ConnectionEncoder {
-  private nums: Float64Array;
-  private n = 0;
-  private count = 0;
-  private ids = new Map<string, number>();
-  private nextStringId = 0;
-  private strings: string[] = [];
-  private stringBase = 0;
-  private reset = false;
-
-  constructor(initial = 1 << 15) {
-    this.nums = new Float64Array(initial);
-  }
-
-  get connections(): number {
-    return this.count;
-  }
-
-  get size(): number {
-    return this.n;
-  }
-
-  private room(k: number): void {
-    if (this.n + k <= this.nums.length) return;
-    let len = this.nums.length * 2;
-    while (len < this.n + k) len *= 2;
-    const a = new Float64Array(len);
-    a.set(this.nums.subarray(0, this.n));
-    this.nums = a;
-  }
-
-  private s(v: string): number {
-    let id = this.ids.get(v);
-    if (id === undefined) {
-      if (this.nextStringId >= CODEC_MAX_STRINGS && this.strings.length === 0 && this.count === 0) {
-        // Only at a batch boundary: the receiver resets before this batch.
-        this.ids.clear();
-        this.nextStringId = 0;
-        this.stringBase = 0;
-        this.reset = true;
-      }
-      id = this.nextStringId++;
-      this.ids.set(v, id);
-      this.strings.push(v);
-    }
-    return id;
-  }
-
-  private sn(v: string | null): number {
-    return v === null ? NO_STRING : this.s(v);
-  }
-
-  /** `synAckTtl`: what the flow tracker passes along for the diagnoser (-1 = none). */
-  add(c: Connection, synAckTtl = -1): void {
-    const L = c.ladder;
-    this.room(49 + c.frames.length + L.length * 9);
-    const a = this.nums;
-    let i = this.n;
-    a[i++] = c.id;
-    a[i++] = c.ipVersion;
-    a[i++] = this.s(c.client.ip);
-    a[i++] = c.client.port;
-    a[i++] = this.s(c.server.ip);
-    a[i++] = c.server.port;
-    a[i++] = this.s(c.outcome);
-    a[i++] = this.s(c.zeekState);
-    a[i++] = c.syn;
-    a[i++] = c.synAck;
-    const r = c.rst;
-    if (r === null) a[i++] = 0;
-    else {
-      a[i++] = 1;
-      a[i++] = this.s(r.from);
-      a[i++] = r.ts;
-      a[i++] = r.frame;
-      a[i++] = r.ttl;
-      a[i++] = r.suspectedForged ? 1 : 0;
-      a[i++] = this.sn(r.forgedReason);
-    }
-    const ic = c.icmp;
-    if (ic === null) a[i++] = 0;
-    else {
-      a[i++] = 1;
-      a[i++] = ic.type;
-      a[i++] = ic.code;
-      a[i++] = this.s(ic.from);
-      a[i++] = ic.ts;
-      a[i++] = ic.frame;
-    }
-    a[i++] = c.retransmissions.data;
-    a[i++] = c.retransmissions.syn;
-    a[i++] = c.retransmissions.synAck;
-    a[i++] = c.duplicates;
-    const h = c.handshakeRttMs;
-    if (h === null) a[i++] = 0;
-    else {
-      a[i++] = 1;
-      a[i++] = h.synToSynAck;
-      a[i++] = h.synAckToAck;
-      a[i++] = h.total;
-    }
-    const o = c.synOptions;
-    if (o === null) a[i++] = 0;
-    else {
-      a[i++] = 1 | (o.mss === null ? 2 : 0) | (o.windowScale === null ? 4 : 0) | (o.sackPermitted ? 8 : 0) | (o.timestamps ? 16 : 0);
-      a[i++] = o.mss ?? 0;
-      a[i++] = o.windowScale ?? 0;
-    }
-    a[i++] = c.packets.client;
-    a[i++] = c.packets.server;
-    a[i++] = c.bytes.client;
-    a[i++] = c.bytes.server;
-    a[i++] = c.firstTs;
-    a[i++] = c.lastTs;
-    a[i++] = c.frames.length;
-    for (const f of c.frames) a[i++] = f;
-    a[i++] = L.length;
-    for (const st of L) {
-      a[i++] = st.frame;
-      a[i++] = st.ts;
-      a[i++] = this.s(st.from);
-      a[i++] = this.s(st.flags);
-      a[i++] = st.seq;
-      a[i++] = st.ack;
-      a[i++] = st.len;
-      a[i++] = st.ttl;
-      a[i++] = this.sn(st.note);
-    }
-    a[i++] = (c.ladderTruncated ? 1 : 0) | (c.evicted ? 2 : 0);
-    a[i++] = synAckTtl;
-    this.n = i;
-    this.count++;
-  }
-
-  /** The batch so far (its buffer is handed over: transfer it), and start a new one. */
-  take(): ConnectionBatch {
-    const b: ConnectionBatch = {
-      nums: this.nums,
-      length: this.n,
-      count: this.count,
-      strings: this.strings,
-      stringBase: this.stringBase,
-      resetStrings: this.reset,
-    };
-    this.stringBase = this.nextStringId;
-    this.strings = [];
-    this.reset = false;
-    this.nums = new Float64Array(this.nums.length);
-    this.n = 0;
-    this.count = 0;
-    return b;
-  }
-}
-
-export class ConnectionDecoder {
-  private table: string[] = [];
-
-  /** Calls `each` for every connection of the batch, in order. */
-  decode(b: ConnectionBatch, each: (c: Connection, synAckTtl: number) => void): void {
-    if (b.resetStrings) this.table = [];
-    const T = this.table;
-    for (let k = 0; k < b.strings.length; k++) T[b.stringBase + k] = b.strings[k]!;
-    const a = b.nums;
-    let i = 0;
-    const str = (x: number) => T[x]!;
-    const strN = (x: number) => (x === NO_STRING ? null : T[x]!);
-    for (let k = 0; k < b.count; k++) {
-      const id = a[i++]!;
-      const ipVersion = a[i++]! as 4 | 6;
-      const client = { ip: str(a[i++]!), port: a[i++]! };
-      const server = { ip: str(a[i++]!), port: a[i++]! };
-      const outcome = str(a[i++]!) as Outcome;
-      const zeekState = str(a[i++]!);
-      const syn = a[i++]!;
-      const synAck = a[i++]!;
-      let rst: RstInfo | null = null;
-      if (a[i++] === 1) {
-        rst = {
-          from: str(a[i++]!) as RstInfo["from"],
-          ts: a[i++]!,
-          frame: a[i++]!,
-          ttl: a[i++]!,
-          suspectedForged: a[i++] === 1,
-          forgedReason: strN(a[i++]!),
-        };
-      }
-      let icmpInfo: IcmpInfo | null = null;
-      if (a[i++] === 1) icmpInfo = { type: a[i++]!, code: a[i++]!, from: str(a[i++]!), ts: a[i++]!, frame: a[i++]! };
-      const retransmissions = { data: a[i++]!, syn: a[i++]!, synAck: a[i++]! };
-      const duplicates = a[i++]!;
-      let handshakeRttMs: HandshakeRtt | null = null;
-      if (a[i++] === 1) handshakeRttMs = { synToSynAck: a[i++]!, synAckToAck: a[i++]!, total: a[i++]! };
-      let synOpts: SynOptions | null = null;
-      const ob = a[i++]!;
-      if (ob !== 0) {
-        const mss = a[i++]!;
-        const ws = a[i++]!;
-        synOpts = { mss: ob & 2 ? null : mss, windowScale: ob & 4 ? null : ws, sackPermitted: (ob & 8) !== 0, timestamps: (ob & 16) !== 0 };
-      }
-      const packets = { client: a[i++]!, server: a[i++]! };
-      const bytes = { client: a[i++]!, server: a[i++]! };
-      const firstTs = a[i++]!;
-      const lastTs = a[i++]!;
-      const nf = a[i++]!;
-      const frames: number[] = new Array<number>(nf);
-      for (let j = 0; j < nf; j++) frames[j] = a[i++]!;
-      const nl = a[i++]!;
-      const ladder: LadderStep[] = new Array<LadderStep>(nl);
-      for (let j = 0; j < nl; j++) {
-        ladder[j] = {
-          frame: a[i++]!,
-          ts: a[i++]!,
-          from: str(a[i++]!) as LadderStep["from"],
-          flags: str(a[i++]!),
-          seq: a[i++]!,
-          ack: a[i++]!,
-          len: a[i++]!,
-          ttl: a[i++]!,
-          note: strN(a[i++]!),
-        };
-      }
-      const bits = a[i++]!;
-      const synAckTtl = a[i++]!;
-      each({
-        id,
-        ipVersion,
-        client,
-        server,
-        outcome,
-        zeekState,
-        syn,
-        synAck,
-        rst,
-        icmp: icmpInfo,
-        retransmissions,
-        duplicates,
-        handshakeRttMs,
-        synOptions: synOpts,
-        packets,
-        bytes,
-        firstTs,
-        lastTs,
-        frames,
-        ladder,
-        ladderTruncated: (bits & 1) !== 0,
-        evicted: (bits & 2) !== 0,
-      }, synAckTtl);
-    }
-  }
-}
+// Connections across threads: see flows/codec.ts.
+export { ConnectionDecoder, ConnectionEncoder, type ConnectionBatch } from "../flows/codec.js";

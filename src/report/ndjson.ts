@@ -15,21 +15,26 @@
 
 import type { Connection } from "../flows/connection.js";
 import type { Report } from "./model.js";
-import { connectionJsonText, summaryJson } from "./json.js";
+import { connectionJsonText, connectionNdjsonBytes, summaryJson } from "./json.js";
 
 export class NdjsonReportWriter {
   private readonly write: (line: string) => void;
   private count = 0;
   private ended = false;
 
-  constructor(write: (line: string) => void) {
+  private readonly writeBytes: ((line: Uint8Array) => void) | null;
+
+  /** `writeBytes`: connection lines go there as UTF-8 bytes (valid during the call) instead of strings. */
+  constructor(write: (line: string) => void, opts: { writeBytes?: (line: Uint8Array) => void } = {}) {
     this.write = write;
+    this.writeBytes = opts.writeBytes ?? null;
   }
 
   connection(c: Connection): void {
     if (this.ended) throw new Error("NdjsonReportWriter: connection() after end()");
     // Same text as JSON.stringify({ type: "connection", ...connectionJson(c) }).
-    this.write('{"type":"connection",' + connectionJsonText(c).slice(1) + "\n");
+    if (this.writeBytes !== null) this.writeBytes(connectionNdjsonBytes(c));
+    else this.write('{"type":"connection",' + connectionJsonText(c).slice(1) + "\n");
     this.count++;
   }
 

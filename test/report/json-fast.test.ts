@@ -52,7 +52,10 @@ describe("ConnectionEncoder / ConnectionDecoder (connections across threads)", (
       many.push({ ...c, id: i, client: { ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, port: c.client.port } });
     }
     const enc = new ConnectionEncoder(64);
-    const dec = new ConnectionDecoder();
+    const dec = new ConnectionDecoder(false);
+    // the writer thread's way: one reused object, cloned by whoever keeps it
+    const decReused = new ConnectionDecoder();
+    const reusedText: string[] = [];
     const out: Connection[] = [];
     let resets = 0;
     for (let i = 0; i < many.length; i++) {
@@ -61,12 +64,15 @@ describe("ConnectionEncoder / ConnectionDecoder (connections across threads)", (
         const b = enc.take();
         if (b.resetStrings) resets++;
         // what postMessage would do: a structured clone
-        dec.decode(structuredClone(b), (c) => out.push(c));
+        const copy = structuredClone(b);
+        dec.decode(copy, (c) => out.push(c));
+        decReused.decode(copy, (c) => reusedText.push(connectionJsonText(c)));
       }
     }
     expect(resets).toBeGreaterThan(0);
     expect(out.length).toBe(many.length);
     for (let i = 0; i < many.length; i += 997) expect(out[i]).toEqual(many[i]);
     expect(out.map(connectionJsonText).join("\n")).toBe(many.map(connectionJsonText).join("\n"));
+    expect(reusedText.join("\n")).toBe(many.map(connectionJsonText).join("\n"));
   });
 });
