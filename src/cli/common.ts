@@ -348,8 +348,8 @@ function boundHeapGrowth(): void {
 /** Below this input size a second thread costs more (start-up) than it saves. */
 const WORKER_MIN_BYTES = 8 << 20;
 const WORKER_URL = new URL("./json-worker.js", import.meta.url);
-/** Connections are sent in batches of about this many numbers (~512 KB). */
-const BATCH_NUMBERS = 1 << 16;
+/** Connections are sent in batches of about this many numbers (~2 MB; fewer messages). */
+const BATCH_NUMBERS = 1 << 18;
 /** Batches sent but not yet written; beyond it the reading side waits (memory stays bounded). */
 const MAX_IN_FLIGHT = 4;
 
@@ -374,6 +374,7 @@ async function runWithWriterThread(
   let diagnosis: Pick<Report, "destinations" | "findings" | "examples"> | null = null;
   let gotDiagnosis: (() => void) | null = null;
   const anonymizer = await makeAnonymizer(a);
+  const enc = new ConnectionEncoder(BATCH_NUMBERS + 4096);
   // A small young generation: everything the writer allocates dies within a
   // batch, and it keeps the second heap (and peak RSS) small. Measured on the
   // 200k bench file: 4 MB was both the fastest and the smallest of 4/8/16/default.
@@ -394,6 +395,8 @@ async function runWithWriterThread(
       if (m.t === "ready") resolve();
       else if (m.t === "ack") {
         inFlight--;
+        const back = (m as { nums?: Float64Array }).nums;
+        if (back) enc.recycle(back);
         if (wake && inFlight <= MAX_IN_FLIGHT / 2) wake();
       } else if (m.t === "done") done?.();
       else if (m.t === "diagnosis") {
@@ -425,7 +428,6 @@ async function runWithWriterThread(
   // its start-up (loading its modules) overlaps the first batches here.
   ready.catch(() => undefined);
 
-  const enc = new ConnectionEncoder();
   const send = () => {
     if (enc.connections === 0) return;
     const b = enc.take();

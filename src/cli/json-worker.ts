@@ -62,7 +62,8 @@ if (out !== null) {
         else decoder.decode(m.b, (c) => writer.connection(c));
         // ndjson: lines go out batch by batch (the main thread sends one per batch of packets).
         if (format === "ndjson") o.flush();
-        port.postMessage({ t: "ack" });
+        // The array goes back to be filled again (no new 0.5-2 MB array per batch).
+        port.postMessage({ t: "ack", nums: m.b.nums }, [m.b.nums.buffer as ArrayBuffer]);
       } else if (m.t === "diagnose") {
         const d = diagnoser!.finish();
         port.postMessage({ t: "diagnosis", destinations: d.destinations, findings: d.findings, examples: d.examples });

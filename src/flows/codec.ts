@@ -116,6 +116,7 @@ export class ConnectionEncoder {
   private strings: string[] = [];
   private stringBase = 0;
   private reset = false;
+  private readonly spare: Float64Array[] = [];
 
   constructor(initial = 1 << 15) {
     this.nums = new Float64Array(initial);
@@ -279,10 +280,15 @@ export class ConnectionEncoder {
     this.stringBase = this.nextStringId;
     this.strings = [];
     this.reset = false;
-    this.nums = new Float64Array(this.nums.length);
+    this.nums = this.spare.pop() ?? new Float64Array(this.nums.length);
     this.n = 0;
     this.count = 0;
     return b;
+  }
+
+  /** A batch's array, back from the receiver (transferred back), to be filled again instead of a new one. */
+  recycle(nums: Float64Array): void {
+    if (this.spare.length < 8) this.spare.push(nums);
   }
 }
 
@@ -399,9 +405,8 @@ export class ConnectionDecoder {
   private readonly icmp: NonNullable<Connection["icmp"]> = { type: 0, code: 0, from: "", ts: 0, frame: 0 };
   private readonly rtt: NonNullable<Connection["handshakeRttMs"]> = { synToSynAck: 0, synAckToAck: 0, total: 0 };
   private readonly opts: NonNullable<Connection["synOptions"]> = { mss: null, windowScale: null, sackPermitted: false, timestamps: false };
-  private readonly steps: LadderStep[] = [];
-  private readonly stepPool: LadderStep[] = [];
-  private readonly framesArr: number[] = [];
+  private readonly stepsBySize: LadderStep[][] = [];
+  private readonly framesBySize: number[][] = [];
 
   /**
    * @param reuse true (default): every connection is decoded into the same
@@ -530,19 +535,16 @@ export class ConnectionDecoder {
       c.firstTs = a[i++]!;
       c.lastTs = a[i++]!;
       const nf = a[i++]!;
-      const frames = reuse ? this.framesArr : new Array<number>(nf);
-      if (reuse) frames.length = nf;
+      // reuse: one array per length (setting an array's length is slow)
+      const frames = reuse ? (this.framesBySize[nf] ??= new Array<number>(nf).fill(0)) : new Array<number>(nf);
       for (let j = 0; j < nf; j++) frames[j] = a[i++]!;
       c.frames = frames;
       const nl = a[i++]!;
-      const ladder: LadderStep[] = reuse ? this.steps : new Array<LadderStep>(nl);
-      const pool = this.stepPool;
-      if (reuse) {
-        while (pool.length < nl) pool.push(newStep());
-        ladder.length = nl;
-      }
+      const ladder: LadderStep[] = reuse
+        ? (this.stepsBySize[nl] ??= Array.from({ length: nl }, newStep))
+        : new Array<LadderStep>(nl);
       for (let j = 0; j < nl; j++) {
-        const st = (ladder[j] = reuse ? pool[j]! : newStep());
+        const st = reuse ? ladder[j]! : (ladder[j] = newStep());
         st.frame = a[i++]!;
         st.ts = a[i++]!;
         st.from = this.en(a[i++]!, SIDES) as LadderStep["from"];

@@ -154,6 +154,12 @@ function L(text: string): Uint8Array {
 function jLit(b: Uint8Array): void {
   const k = b.length;
   jRoom(k);
+  if (k > 12) {
+    // a memcpy beats the byte loop past a dozen bytes
+    jb.set(b, jp);
+    jp += k;
+    return;
+  }
   const B = jb;
   let p = jp;
   for (let i = 0; i < k; i++) B[p++] = b[i]!;
@@ -174,23 +180,44 @@ const NULL_B = L("null");
 const TRUE_B = L("true");
 const FALSE_B = L("false");
 
+/** "00".."99" as char codes, two per entry. */
+const DIGIT_PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  DIGIT_PAIRS[2 * i] = 48 + ((i / 10) | 0);
+  DIGIT_PAIRS[2 * i + 1] = 48 + (i % 10);
+}
+
+/** Decimal digits of a non-negative int32. */
+function uintDigits(x: number): number {
+  if (x < 10000) return x < 10 ? 1 : x < 100 ? 2 : x < 1000 ? 3 : 4;
+  if (x < 100000000) return x < 100000 ? 5 : x < 1000000 ? 6 : x < 10000000 ? 7 : 8;
+  return x < 1000000000 ? 9 : 10;
+}
+
+/** Writes the d digits of a non-negative int32 x (d = uintDigits(x) or more, zero-padded) ending at B[end - 1]. */
+function putDigits(B: Uint8Array, end: number, x: number, d: number): void {
+  let p = end;
+  const stop = end - d;
+  while (p - stop >= 2) {
+    const q = (x / 100) | 0;
+    const r = (x - q * 100) * 2;
+    B[--p] = DIGIT_PAIRS[r + 1]!;
+    B[--p] = DIGIT_PAIRS[r]!;
+    x = q;
+  }
+  if (p > stop) B[--p] = 48 + (x % 10);
+}
+
 /** Digits of a non-negative int32. */
 function jUint(x: number): void {
   jRoom(10);
-  const B = jb;
   if (x < 10) {
-    B[jp++] = 48 + x;
+    jb[jp++] = 48 + x;
     return;
   }
-  let d = 2;
-  for (let t = (x / 100) | 0; t !== 0; t = (t / 10) | 0) d++;
-  let p = jp + d;
-  jp = p;
-  do {
-    const q = (x / 10) | 0;
-    B[--p] = 48 + x - q * 10;
-    x = q;
-  } while (x !== 0);
+  const d = uintDigits(x);
+  putDigits(jb, jp + d, x, d);
+  jp += d;
 }
 
 /** Digits of a non-negative integer below 2^53. */
@@ -248,22 +275,14 @@ function jNum(v: number): void {
       }
       jDigits(ip);
       if (frac !== 0) {
-        let digits = 6;
-        let f = frac | 0; // < 10^6
-        while (f % 10 === 0) {
-          f = (f / 10) | 0;
-          digits--;
-        }
-        jRoom(digits + 1);
+        // six digits, then drop the trailing zeros
+        jRoom(7);
         const B = jb;
         B[jp] = 46;
-        let p = jp + digits;
-        jp = p + 1;
-        for (let k = 0; k < digits; k++) {
-          const q = (f / 10) | 0;
-          B[p--] = 48 + f - q * 10;
-          f = q;
-        }
+        putDigits(B, jp + 7, frac | 0, 6);
+        let e = jp + 7;
+        while (B[e - 1] === 48) e--;
+        jp = e;
       }
       return;
     }
@@ -725,20 +744,21 @@ export class JsonReportWriter {
       const head = this.count === 0 ? '{\n  "connections": [\n    ' : ",\n    ";
       this.write(head + indentAfterFirst(JSON.stringify(json, null, 2), "    "));
     } else if (this.pend !== null) {
-      jp = 0;
+      // Serialize straight into the pending buffer (no copy): it is the
+      // serializer's buffer for this one connection.
+      const own = jb;
+      jb = this.pend;
+      jp = this.pendN;
       jUtf8 = false;
       jLit(this.count === 0 ? HEAD_FIRST : K_COMMA);
       jConnection(c);
-      if (this.pendN + jp > this.pend.length) this.flushPending();
-      if (jp > this.pend.length) this.write(jTake());
-      else {
-        jb.copy(this.pend, this.pendN, 0, jp);
-        this.pendN += jp;
-        if (jUtf8) this.pendUtf8 = true;
-        jp = 0;
-        jUtf8 = false;
-        if (this.pendN >= PEND_BYTES) this.flushPending();
-      }
+      this.pend = jb; // grown if the connection did not fit
+      this.pendN = jp;
+      if (jUtf8) this.pendUtf8 = true;
+      jb = own;
+      jp = 0;
+      jUtf8 = false;
+      if (this.pendN >= PEND_BYTES) this.flushPending();
     } else {
       this.write(connectionJsonTextAfter(this.count === 0 ? HEAD_FIRST : K_COMMA, c));
     }
