@@ -131,9 +131,15 @@ export function connectionJson(c: Connection) {
 // short-lived string pieces per connection, and on a big capture the garbage
 // collector spent more time on those than the serializer itself.
 
-/** Reused output buffer of the byte serializer (grown on demand). */
+/** Reused output buffer of the byte serializer (grown on demand), and a DataView of it. */
 let jb: Buffer = Buffer.allocUnsafe(1 << 14);
+let jdv = new DataView(jb.buffer, jb.byteOffset, jb.length);
 let jp = 0;
+
+function setJb(b: Buffer, dv?: DataView): void {
+  jb = b;
+  jdv = dv ?? new DataView(b.buffer, b.byteOffset, b.length);
+}
 /** A string with a non-ASCII character went in (read back as UTF-8, not Latin-1). */
 let jUtf8 = false;
 
@@ -143,27 +149,39 @@ function jRoom(k: number): void {
   while (len < jp + k) len *= 2;
   const b = Buffer.allocUnsafe(len);
   jb.copy(b, 0, 0, jp);
-  jb = b;
+  setJb(b);
 }
 
-/** A literal (ASCII) fragment, prepared once. */
-function L(text: string): Uint8Array {
-  return Uint8Array.from(text, (ch) => ch.charCodeAt(0));
+/**
+ * A literal (ASCII) fragment, prepared once as 8-byte words: jLit writes a
+ * word at a time (the last word may run past the fragment; what follows
+ * overwrites it). ASCII bytes never make a NaN pattern, so the words survive
+ * being read as doubles unchanged.
+ */
+interface Lit {
+  n: number;
+  w: Float64Array;
 }
 
-function jLit(b: Uint8Array): void {
-  const k = b.length;
-  jRoom(k);
-  if (k > 12) {
-    // a memcpy beats the byte loop past a dozen bytes
-    jb.set(b, jp);
-    jp += k;
-    return;
+function L(text: string): Lit {
+  const n = text.length;
+  const bytes = new Uint8Array(Math.max(8, Math.ceil(n / 8) * 8)).fill(32);
+  for (let i = 0; i < n; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch > 0x7e) throw new Error("json: literal fragments are ASCII");
+    bytes[i] = ch;
   }
-  const B = jb;
+  return { n, w: new Float64Array(bytes.buffer) };
+}
+
+function jLit(l: Lit): void {
+  const k = l.n;
+  jRoom(k + 8);
+  const w = l.w;
+  const dv = jdv;
   let p = jp;
-  for (let i = 0; i < k; i++) B[p++] = b[i]!;
-  jp = p;
+  for (let i = 0; i < w.length; i++, p += 8) dv.setFloat64(p, w[i]!, true);
+  jp += k;
 }
 
 /** ASCII text known to need no escaping (number text). */
@@ -595,7 +613,7 @@ export function connectionNdjsonBytes(c: Connection): Uint8Array {
 }
 
 /** `head` (ASCII) followed by connectionJsonText(c), as one string. */
-function connectionJsonTextAfter(head: Uint8Array, c: Connection): string {
+function connectionJsonTextAfter(head: Lit, c: Connection): string {
   jp = 0;
   jUtf8 = false;
   jLit(head);
@@ -700,6 +718,7 @@ export class JsonReportWriter {
   private readonly writeBytes: ((chunk: Uint8Array) => void) | null;
   /** batch: connection bytes not yet handed to `write` (null = write each connection at once). */
   private pend: Buffer | null = null;
+  private pendDv: DataView | null = null;
   private pendN = 0;
   private pendUtf8 = false;
 
@@ -717,7 +736,10 @@ export class JsonReportWriter {
     this.write = write;
     this.writeBytes = opts.writeBytes ?? null;
     this.pretty = opts.pretty === true;
-    if (opts.batch === true && !this.pretty) this.pend = Buffer.allocUnsafe(PEND_BYTES * 2);
+    if (opts.batch === true && !this.pretty) {
+      this.pend = Buffer.allocUnsafe(PEND_BYTES * 2);
+      this.pendDv = new DataView(this.pend.buffer, this.pend.byteOffset, this.pend.length);
+    }
   }
 
   /** batch mode: write what is pending now. */
@@ -747,15 +769,20 @@ export class JsonReportWriter {
       // Serialize straight into the pending buffer (no copy): it is the
       // serializer's buffer for this one connection.
       const own = jb;
-      jb = this.pend;
+      const ownDv = jdv;
+      setJb(this.pend, this.pendDv!);
       jp = this.pendN;
       jUtf8 = false;
       jLit(this.count === 0 ? HEAD_FIRST : K_COMMA);
       jConnection(c);
-      this.pend = jb; // grown if the connection did not fit
+      if (jb !== this.pend) {
+        // grown: the connection did not fit
+        this.pend = jb;
+        this.pendDv = jdv;
+      }
       this.pendN = jp;
       if (jUtf8) this.pendUtf8 = true;
-      jb = own;
+      setJb(own, ownDv);
       jp = 0;
       jUtf8 = false;
       if (this.pendN >= PEND_BYTES) this.flushPending();
