@@ -5,7 +5,6 @@ import { pipeline } from "node:stream/promises";
 import type { Argv, CommandModule } from "yargs";
 import { openCapture } from "../sources/open.js";
 import { dash, reportOptions, runAndReport, UsageError, type ReportArgs } from "./common.js";
-import { finishEvidence } from "./evidence.js";
 import { installSignals } from "./signals.js";
 import { startProgress } from "./progress.js";
 
@@ -52,7 +51,12 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
         progress?.stop();
         await source.close();
       }
-      if (a.evidence !== undefined) await finishEvidence(a, inputs, result);
+      if (a.evidence !== undefined) {
+        // Loaded only for --evidence: it brings the pcap writer, the
+        // anonymizer and node:crypto (start-up time of every other run).
+        const { finishEvidence } = await import("./evidence.js");
+        await finishEvidence(a, inputs, result);
+      }
       process.exitCode = signals.exitCode() ?? (result.failMatches > 0 ? 1 : 0);
     } finally {
       signals.dispose();

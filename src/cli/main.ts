@@ -68,7 +68,24 @@ async function main(): Promise<void> {
       }
       throw new UsageError(msg ?? "invalid command line");
     });
+  skipHelpCache(cli);
   await cli.parseAsync();
+}
+
+/**
+ * yargs renders the whole help text of a command each time it runs one
+ * (command.js: cacheHelpMessage, so a handler could call showHelp() later),
+ * measuring every cell with string-width: ~20 ms of every run, for text that
+ * is never shown (no handler calls showHelp, and .fail() above prints one line,
+ * never the help). --help itself renders fresh, without the cache. The usage
+ * object is one per yargs instance (reset() returns the same one), so
+ * replacing the method here covers every command. yargs 18 internals: if they
+ * are not there, nothing changes.
+ */
+function skipHelpCache(cli: unknown): void {
+  const internal = (cli as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } }).getInternalMethods?.();
+  const usage = internal?.getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === "function") usage.cacheHelpMessage = () => {};
 }
 
 process.on("uncaughtException", exitFor);
