@@ -80,6 +80,10 @@ export class PcapSource extends FileSourceBase {
     this.linkType = lt & LT_LINKTYPE_MASK;
     this.fcsLen = lt & LT_FCS_LENGTH_PRESENT ? (lt >>> LT_FCS_LENGTH_SHIFT) * 2 : 0;
     this.maxCapLen = maxCapLenForLinkType(this.linkType);
+    // One link type and FCS length for the whole file: written once into the
+    // reused batch, not per record (consumers only read batches).
+    this.batch.linkType.fill(this.linkType);
+    this.batch.fcsLen.fill(this.fcsLen);
   }
 
   /** Read and check the file header; throws InputError if it is not a usable pcap header. */
@@ -119,7 +123,7 @@ export class PcapSource extends FileSourceBase {
       this.stopAtEnd(r.offset, r.end - r.pos, `truncated record header (${r.end - r.pos} of ${H} bytes)`);
       return null;
     }
-    let capLen = r.view.getUint32(r.pos + R_CAPLEN, le);
+    const capLen = r.view.getUint32(r.pos + R_CAPLEN, le);
     if (capLen > this.maxCapLen) {
       this.stopBadCapLen(r.offset, capLen);
       return null;
@@ -131,33 +135,45 @@ export class PcapSource extends FileSourceBase {
     }
 
     const b = this.batch;
+    const n = le ? this.scanLE(b, r.view, r.pos, r.end) : this.scanBE(b, r.view, r.pos, r.end);
+    if (!this.stopped) r.pos = this.scanPos;
+    this.records += n;
+    b.count = n;
+    b.data = r.buf;
+    if (n === 0) return null;
+    return b;
+  }
+
+  /** Where the last scan stopped (the first record not taken). */
+  private scanPos = 0;
+
+  /*
+   * The record loop, twice: once per byte order, so that every DataView read
+   * has a constant endianness (V8 then emits a plain load, plus a byte swap
+   * for big-endian files). Records are taken while they are whole in the
+   * window [pos, end); a bad caplen stops the source.
+   */
+  private scanLE(b: RecordBatch, dv: DataView, pos: number, end: number): number {
+    const H = this.recordHeaderLen;
     const cap = b.offset.length;
-    const buf = r.buf;
-    const dv = r.view;
-    const end = r.end;
     const nano = this.nano;
-    const linkType = this.linkType;
-    const fcsLen = this.fcsLen;
     const maxCap = this.maxCapLen;
     const offset = b.offset;
     const capLens = b.capLen;
     const origLens = b.origLen;
-    const linkTypes = b.linkType;
-    const fcsLens = b.fcsLen;
     const tsSec = b.tsSec;
     const tsNsec = b.tsNsec;
-    let pos = r.pos;
     let n = 0;
     while (n < cap && end - pos >= H) {
-      capLen = dv.getUint32(pos + R_CAPLEN, le);
+      const capLen = dv.getUint32(pos + R_CAPLEN, true);
       if (capLen > maxCap) {
-        r.pos = pos;
-        this.stopBadCapLen(r.base + pos, capLen, n);
+        this.r.pos = pos;
+        this.stopBadCapLen(this.r.base + pos, capLen, n);
         break;
       }
       if (end - pos - H < capLen) break;
-      let sec = dv.getUint32(pos + R_TS_SEC, le);
-      let nsec = dv.getUint32(pos + R_TS_FRAC, le);
+      let sec = dv.getUint32(pos + R_TS_SEC, true);
+      let nsec = dv.getUint32(pos + R_TS_FRAC, true);
       if (!nano) nsec *= 1000;
       if (nsec >= 1_000_000_000) {
         // A broken writer's fraction of a second that is not below one second.
@@ -167,20 +183,53 @@ export class PcapSource extends FileSourceBase {
       }
       offset[n] = pos + H;
       capLens[n] = capLen;
-      origLens[n] = dv.getUint32(pos + R_ORIGLEN, le);
-      linkTypes[n] = linkType;
-      fcsLens[n] = fcsLen;
+      origLens[n] = dv.getUint32(pos + R_ORIGLEN, true);
       tsSec[n] = sec;
       tsNsec[n] = nsec;
       n++;
       pos += H + capLen;
     }
-    if (!this.stopped) r.pos = pos;
-    this.records += n;
-    b.count = n;
-    b.data = buf;
-    if (n === 0) return null;
-    return b;
+    this.scanPos = pos;
+    return n;
+  }
+
+  private scanBE(b: RecordBatch, dv: DataView, pos: number, end: number): number {
+    const H = this.recordHeaderLen;
+    const cap = b.offset.length;
+    const nano = this.nano;
+    const maxCap = this.maxCapLen;
+    const offset = b.offset;
+    const capLens = b.capLen;
+    const origLens = b.origLen;
+    const tsSec = b.tsSec;
+    const tsNsec = b.tsNsec;
+    let n = 0;
+    while (n < cap && end - pos >= H) {
+      const capLen = dv.getUint32(pos + R_CAPLEN, false);
+      if (capLen > maxCap) {
+        this.r.pos = pos;
+        this.stopBadCapLen(this.r.base + pos, capLen, n);
+        break;
+      }
+      if (end - pos - H < capLen) break;
+      let sec = dv.getUint32(pos + R_TS_SEC, false);
+      let nsec = dv.getUint32(pos + R_TS_FRAC, false);
+      if (!nano) nsec *= 1000;
+      if (nsec >= 1_000_000_000) {
+        const carry = Math.floor(nsec / 1_000_000_000);
+        sec += carry;
+        nsec -= carry * 1_000_000_000;
+      }
+      offset[n] = pos + H;
+      capLens[n] = capLen;
+      origLens[n] = dv.getUint32(pos + R_ORIGLEN, false);
+      tsSec[n] = sec;
+      tsNsec[n] = nsec;
+      n++;
+      pos += H + capLen;
+    }
+    this.scanPos = pos;
+    return n;
   }
 
   private stopBadCapLen(offset: number, capLen: number, pending = 0): void {

@@ -196,6 +196,37 @@ describe("pcap chunking", () => {
     }
   });
 
+  it("both byte orders give every record of every batch its fields, FCS length and link type included", async () => {
+    // The link type and FCS length are written into the reused batch once per
+    // file, and each byte order has its own record loop: check all records of
+    // several batches, and chunk boundaries in the middle of records.
+    const sizes = [60, 1514, 7, 0, 333, 54];
+    const read = async (le: boolean, nano: boolean) => {
+      const parts = [pcapHeader({ le, nano, linkType: 0x24000001 })];
+      for (let i = 0; i < 50; i++) parts.push(pcapRecord(1000 + i, nano ? i * 7_000_001 : i * 7001, packet(i, sizes[i % sizes.length]!), { le, origLen: 2000 + i }));
+      const f = tmp.file(`orders-${le}-${nano}.pcap`, Buffer.concat(parts));
+      const src = await openFile(f, { chunkBytes: 700, batchRecords: 6 });
+      const recs = await readAll(src, 6);
+      expect(src.stopped).toBeNull();
+      return recs;
+    };
+    for (const nano of [false, true]) {
+      const le = await read(true, nano);
+      expect(le.length).toBe(50);
+      expect(await read(false, nano)).toEqual(le);
+      le.forEach((r, i) => {
+        expect(r).toEqual({
+          ts: `${1000 + i}.${String(nano ? i * 7_000_001 : i * 7_001_000).padStart(9, "0")}`,
+          capLen: sizes[i % sizes.length],
+          origLen: 2000 + i,
+          linkType: 1,
+          fcsLen: 4,
+          hex: packet(i, sizes[i % sizes.length]!).subarray(0, 8).toString("hex"),
+        });
+      });
+    }
+  });
+
   it("reuses the batch arrays between next() calls", async () => {
     const parts = [pcapHeader()];
     for (let i = 0; i < 20; i++) parts.push(pcapRecord(i, 0, packet(i)));
