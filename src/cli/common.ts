@@ -104,7 +104,7 @@ export function reportOptions<T>(y: Argv<T>) {
     .option("threads", {
       type: "number",
       describe:
-        "1 or 2: with 2, json and ndjson reports are written (and diagnosed) by a second thread while the first reads and tracks flows; the output is the same (default: 2 for json/ndjson from files over 8 MB, else 1)",
+        "1 or 2: with 2, a second thread diagnoses (and writes json/ndjson reports) while the first reads and tracks flows; the output is the same (default: 2 for json, ndjson, text and markdown from files over 8 MB, else 1; text/markdown with --anonymize stay on 1)",
       requiresArg: true,
     });
 }
@@ -194,6 +194,19 @@ export async function runAndReport(
     // problem with a ladder) measured slower and bigger with two heaps.
     const threads = a.threads ?? (total !== null && total >= WORKER_MIN_BYTES ? 2 : 1);
     if (threads === 2 && fs.existsSync(WORKER_URL)) return runWithWriterThread(source, meta, a, failOn, extra);
+  }
+  if (
+    (a.format === "text" || a.format === "markdown") &&
+    !extra.onBatch &&
+    !extra.kernelStats &&
+    a.anonymize === undefined &&
+    (a.threads ?? (source.totalBytes !== null && source.totalBytes >= WORKER_MIN_BYTES ? 2 : 1)) === 2 &&
+    fs.existsSync(WORKER_URL)
+  ) {
+    // The default text report of a big file: the second thread diagnoses
+    // (connections cross as numbers), this one reads and tracks; the report
+    // is rendered here from the diagnosis. Same output as on one thread.
+    return runWithWriterThread(source, meta, a, failOn, extra);
   }
   const anonymizer = await makeAnonymizer(a);
   const html = a.format === "html" ? await import("../report/html.js") : null;
@@ -371,6 +384,12 @@ async function runWithWriterThread(
   // report is anonymized: it must see the real addresses, and the writer gets
   // anonymized connections.
   const diagnoseThere = a.anonymize === undefined;
+  // text/markdown: the worker only diagnoses; the report is rendered and written here.
+  const rendered = a.format === "text" || a.format === "markdown";
+  if (rendered && !diagnoseThere) throw new Error("runWithWriterThread: text/markdown need the diagnoser on the worker");
+  const out = rendered ? Output.open(dash(a.output), "report") : null;
+  const renderer = a.format === "text" ? await import("../report/text.js") : null;
+  const md = a.format === "markdown" ? await import("../report/markdown.js") : null;
   let diagnosis: Pick<Report, "destinations" | "findings" | "examples"> | null = null;
   let gotDiagnosis: (() => void) | null = null;
   const anonymizer = await makeAnonymizer(a);
@@ -379,7 +398,11 @@ async function runWithWriterThread(
   // batch, and it keeps the second heap (and peak RSS) small. Measured on the
   // 200k bench file: 4 MB was both the fastest and the smallest of 4/8/16/default.
   const worker = new Worker(WORKER_URL, {
-    workerData: { format: a.format, output: dash(a.output), diagnose: diagnoseThere ? { maxExamplesPerKind: maxExamples } : null },
+    workerData: {
+      format: rendered ? "none" : a.format,
+      output: rendered ? undefined : dash(a.output),
+      diagnose: diagnoseThere ? { maxExamplesPerKind: maxExamples } : null,
+    },
     resourceLimits: { maxYoungGenerationSizeMb: 4 },
   });
   let inFlight = 0;
@@ -500,9 +523,15 @@ async function runWithWriterThread(
     worker.postMessage({ t: "end", report: { ...report, connections: [] } });
     await finished;
     if (failure) throw failure;
+    if (out !== null) {
+      if (renderer) out.write(renderer.renderText(report, { color: useColor(a, out), maxExamples: a["max-examples"], width: textWidth(out) }));
+      else out.write(md!.renderMarkdown(report, { maxExamples: a["max-examples"] }));
+      out.close();
+    }
     return tally.result(report, anonymizer);
   } catch (e) {
     worker.postMessage({ t: "abort" });
+    out?.abort();
     throw e;
   } finally {
     await worker.terminate().catch(() => undefined);

@@ -23,7 +23,8 @@ type In = { t: "batch"; b: ConnectionBatch } | { t: "diagnose" } | { t: "end"; r
 
 const port = parentPort!;
 const { format, output, diagnose } = workerData as {
-  format: "json" | "ndjson";
+  /** "none": diagnose only (text and markdown reports are rendered by the main thread from the diagnosis). */
+  format: "json" | "ndjson" | "none";
   output: string | undefined;
   /** Diagnoser options, or null when the main thread diagnoses. */
   diagnose: { maxExamplesPerKind: number } | null;
@@ -35,18 +36,24 @@ function fail(e: unknown): void {
 }
 
 let out: Output | null = null;
-try {
-  out = Output.open(output, "report");
-} catch (e) {
-  fail(e);
+let opened = true;
+if (format !== "none") {
+  try {
+    out = Output.open(output, "report");
+  } catch (e) {
+    fail(e);
+    opened = false;
+  }
 }
 
-if (out !== null) {
+if (opened) {
   const o = out;
   const writer =
-    format === "json"
-      ? new JsonReportWriter((s) => o.write(s), { batch: true, writeBytes: (b) => o.writeBytes(b) })
-      : new NdjsonReportWriter((line) => o.write(line), { writeBytes: (b) => o.writeBytes(b) });
+    o === null
+      ? null
+      : format === "json"
+        ? new JsonReportWriter((s) => o.write(s), { batch: true, writeBytes: (b) => o.writeBytes(b) })
+        : new NdjsonReportWriter((line) => o.write(line), { writeBytes: (b) => o.writeBytes(b) });
   const decoder = new ConnectionDecoder();
   const diagnoser = diagnose ? new Diagnoser(diagnose) : null;
   let failed = false;
@@ -54,31 +61,34 @@ if (out !== null) {
     if (failed) return;
     try {
       if (m.t === "batch") {
-        if (diagnoser)
+        if (writer === null) decoder.decode(m.b, (c, synAckTtl) => diagnoser!.add(c, synAckTtl));
+        else if (diagnoser)
           decoder.decode(m.b, (c, synAckTtl) => {
             diagnoser.add(c, synAckTtl);
             writer.connection(c);
           });
         else decoder.decode(m.b, (c) => writer.connection(c));
         // ndjson: lines go out batch by batch (the main thread sends one per batch of packets).
-        if (format === "ndjson") o.flush();
+        if (format === "ndjson") o!.flush();
         // The array goes back to be filled again (no new 0.5-2 MB array per batch).
         port.postMessage({ t: "ack", nums: m.b.nums }, [m.b.nums.buffer as ArrayBuffer]);
       } else if (m.t === "diagnose") {
         const d = diagnoser!.finish();
         port.postMessage({ t: "diagnosis", destinations: d.destinations, findings: d.findings, examples: d.examples });
       } else if (m.t === "end") {
-        writer.end(m.report);
-        o.close();
+        if (writer !== null) {
+          writer.end(m.report);
+          o!.close();
+        }
         port.postMessage({ t: "done" });
         port.close();
       } else {
-        o.abort();
+        o?.abort();
         port.close();
       }
     } catch (e) {
       failed = true;
-      o.abort();
+      o?.abort();
       fail(e);
       port.close();
     }

@@ -16,7 +16,7 @@ function run(args: string[], input?: Buffer): string {
 }
 
 describe("--threads", () => {
-  test.each(["json", "ndjson"])("%s: --threads 2 writes the same bytes as --threads 1", (format) => {
+  test.each(["json", "ndjson", "text", "markdown"])("%s: --threads 2 writes the same bytes as --threads 1", (format) => {
     const one = run([...files, "--format", format, "--threads", "1"]);
     const two = run([...files, "--format", format, "--threads", "2"]);
     expect(one.length).toBeGreaterThan(1000);
@@ -36,6 +36,33 @@ describe("--threads", () => {
       expect(fs.readFileSync(b, "utf8")).toBe(one);
       // leftover temporary files would mean the writer thread did not rename its output into place
       expect(fs.readdirSync(dir).sort()).toEqual(["a.json", "b.json"]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("text with --fail-on and --evidence on two threads: same exit code, report and evidence as on one", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "synsent-threads-"));
+    try {
+      const res = (threads: string) => {
+        const ev = path.join(dir, `ev${threads}.pcap`);
+        try {
+          execFileSync(process.execPath, [CLI, "analyze", ...files, "--threads", threads, "--fail-on", "unanswered,refused", "--evidence", ev], {
+            stdio: "pipe",
+          });
+          return { code: 0, out: "", ev: fs.readFileSync(ev) };
+        } catch (e) {
+          const err = e as { status: number; stdout: Buffer };
+          return { code: err.status, out: err.stdout.toString("utf8"), ev: fs.readFileSync(ev) };
+        }
+      };
+      const one = res("1");
+      const two = res("2");
+      expect(one.code).toBe(1);
+      expect(two.code).toBe(1);
+      expect(two.out).toBe(one.out);
+      expect(one.ev.length).toBeGreaterThan(24);
+      expect(two.ev.equals(one.ev)).toBe(true);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
