@@ -341,6 +341,33 @@ export class AddrTextCache {
   }
 }
 
+function newConnection(): Connection {
+  return {
+    id: 0,
+    ipVersion: 4,
+    client: { ip: "", port: 0 },
+    server: { ip: "", port: 0 },
+    outcome: "unanswered",
+    zeekState: "",
+    syn: 0,
+    synAck: 0,
+    rst: null,
+    icmp: null,
+    retransmissions: { data: 0, syn: 0, synAck: 0 },
+    duplicates: 0,
+    handshakeRttMs: null,
+    synOptions: null,
+    packets: { client: 0, server: 0 },
+    bytes: { client: 0, server: 0 },
+    firstTs: 0,
+    lastTs: 0,
+    frames: [],
+    ladder: [],
+    ladderTruncated: false,
+    evicted: false,
+  };
+}
+
 function newStep(): LadderStep {
   return { frame: 0, ts: 0, from: "client", flags: "", seq: 0, ack: 0, len: 0, ttl: 0, note: null };
 }
@@ -377,30 +404,7 @@ export class ConnectionDecoder {
   private table: string[] = [];
   private readonly addrs = new AddrTextCache();
   // The reused connection (reuse mode).
-  private readonly c: Connection = {
-    id: 0,
-    ipVersion: 4,
-    client: { ip: "", port: 0 },
-    server: { ip: "", port: 0 },
-    outcome: "unanswered",
-    zeekState: "",
-    syn: 0,
-    synAck: 0,
-    rst: null,
-    icmp: null,
-    retransmissions: { data: 0, syn: 0, synAck: 0 },
-    duplicates: 0,
-    handshakeRttMs: null,
-    synOptions: null,
-    packets: { client: 0, server: 0 },
-    bytes: { client: 0, server: 0 },
-    firstTs: 0,
-    lastTs: 0,
-    frames: [],
-    ladder: [],
-    ladderTruncated: false,
-    evicted: false,
-  };
+  private readonly c: Connection = newConnection();
   private readonly rst: NonNullable<Connection["rst"]> = { from: "client", ts: 0, frame: 0, ttl: 0, suspectedForged: false, forgedReason: null };
   private readonly icmp: NonNullable<Connection["icmp"]> = { type: 0, code: 0, from: "", ts: 0, frame: 0 };
   private readonly rtt: NonNullable<Connection["handshakeRttMs"]> = { synToSynAck: 0, synAckToAck: 0, total: 0 };
@@ -433,32 +437,7 @@ export class ConnectionDecoder {
     const reuse = this.reuse;
     let i = 0;
     for (let k = 0; k < b.count; k++) {
-      const c: Connection = reuse
-        ? this.c
-        : {
-            id: 0,
-            ipVersion: 4,
-            client: { ip: "", port: 0 },
-            server: { ip: "", port: 0 },
-            outcome: "unanswered",
-            zeekState: "",
-            syn: 0,
-            synAck: 0,
-            rst: null,
-            icmp: null,
-            retransmissions: { data: 0, syn: 0, synAck: 0 },
-            duplicates: 0,
-            handshakeRttMs: null,
-            synOptions: null,
-            packets: { client: 0, server: 0 },
-            bytes: { client: 0, server: 0 },
-            firstTs: 0,
-            lastTs: 0,
-            frames: [],
-            ladder: [],
-            ladderTruncated: false,
-            evicted: false,
-          };
+      const c: Connection = reuse ? this.c : newConnection();
       c.id = a[i++]!;
       c.ipVersion = a[i++]! as 4 | 6;
       c.outcome = this.en(a[i++]!, OUTCOMES) as Outcome;

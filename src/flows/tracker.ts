@@ -182,7 +182,6 @@ const FROM_CLIENT = 0;
 const FROM_SERVER = 1;
 const FROM_ICMP = 2;
 
-const PROBLEM_SET: ReadonlySet<Outcome> = new Set(PROBLEM_OUTCOMES);
 // Outcome codes: indexes into OUTCOMES.
 const O_UNANSWERED = 0;
 const O_REFUSED = 1;
@@ -208,6 +207,7 @@ const Z_RSTRH = 9;
 const Z_SH = 10;
 const Z_SHR = 11;
 const Z_OTH = 12;
+const OUTCOME_CODE = new Map<Outcome, number>(OUTCOMES.map((o, i) => [o, i]));
 /** Outcome codes of PROBLEM_OUTCOMES. */
 const PROBLEM_CODE = new Uint8Array(OUTCOMES.length);
 for (const o of PROBLEM_OUTCOMES) PROBLEM_CODE[OUTCOMES.indexOf(o)] = 1;
@@ -535,6 +535,21 @@ class SynRecords {
     this.win[r] = v.window;
     this.pack[r] = (v.flags & 0x1ff) | ((v.ttl & 0xff) << 9) | (v.hasTimestamps ? REC_TS : 0);
   }
+}
+
+/** An address in a connection batch (codec.ts): 4 and one word, or 6 and four. Returns the next index. */
+function putAddr(a: Float64Array, i: number, v6: boolean, w0: number, w1: number, w2: number, w3: number): number {
+  if (v6) {
+    a[i] = 6;
+    a[i + 1] = w0 >>> 0;
+    a[i + 2] = w1 >>> 0;
+    a[i + 3] = w2 >>> 0;
+    a[i + 4] = w3 >>> 0;
+    return i + 5;
+  }
+  a[i] = 4;
+  a[i + 1] = w0 >>> 0;
+  return i + 2;
 }
 
 function endpointHash(w0: number, w1: number, w2: number, w3: number, port: number): number {
@@ -1854,20 +1869,39 @@ export class FlowTracker {
     return Z_OTH;
   }
 
+  /**
+   * Ladder steps the connection carries, or -1 for none. ladderFor
+   * "problems": only connections worth a look carry their ladder (a problem
+   * outcome, pending, or any retransmission or duplicate); a clean one gets []
+   * and ladderTruncated false. On big captures the ladders were most of the
+   * JSON and of the per-connection cost.
+   */
+  private ladderSteps(f: Flow, oc: number): number {
+    const clean =
+      PROBLEM_CODE[oc] === 0 && oc !== O_PENDING && f.syn <= 1 && f.synAck <= 1 && f.dataRetrans === 0 && f.duplicates === 0;
+    return this.ladderProblemsOnly && clean ? -1 : f.ladderN;
+  }
+
+  /** Does the flow's first RST look forged (TTL / IP ID against its sender's other packets; ttl.ts)? */
+  private judgeRst(f: Flow) {
+    const w = this.scratchA;
+    const fromClient = f.rstFrom === 1;
+    w[0] = fromClient ? f.ca0 : f.sa0;
+    w[1] = fromClient ? f.ca1 : f.sa1;
+    w[2] = fromClient ? f.ca2 : f.sa2;
+    w[3] = fromClient ? f.ca3 : f.sa3;
+    const ip = this.addrText(f.ipv, w[0]!, w[1]!, w[2]!, w[3]!);
+    return this.ttlTable.judgeRst(f.ipv, w, ip, f.rstTtl, f.rstIpId);
+  }
+
   private build(f: Flow, why: number): Connection {
     const client = this.clientEndpoint(f);
     const server = this.serverEndpoint(f);
     const outcome = this.outcome(f, why);
     let rst: Connection["rst"] = null;
     if (f.rstFrom !== 0) {
-      const a = this.scratchA;
       const fromClient = f.rstFrom === 1;
-      a[0] = fromClient ? f.ca0 : f.sa0;
-      a[1] = fromClient ? f.ca1 : f.sa1;
-      a[2] = fromClient ? f.ca2 : f.sa2;
-      a[3] = fromClient ? f.ca3 : f.sa3;
-      const ip = fromClient ? client.ip : server.ip;
-      const verdict = this.ttlTable.judgeRst(f.ipv, a, ip, f.rstTtl, f.rstIpId);
+      const verdict = this.judgeRst(f);
       rst = {
         from: fromClient ? "client" : "server",
         ts: f.rstTs,
@@ -1888,20 +1922,7 @@ export class FlowTracker {
     }
     const ladder: LadderStep[] = [];
     const L = f.ladder;
-    // ladderFor "problems": only connections worth a look carry their ladder
-    // (a problem outcome, or any retransmission or duplicate); a clean one
-    // gets [] and ladderTruncated false. On big captures the ladders were
-    // most of the JSON and of the per-connection cost.
-    const ladderN =
-      this.ladderProblemsOnly &&
-      !PROBLEM_SET.has(outcome) &&
-      outcome !== "pending" &&
-      f.syn <= 1 &&
-      f.synAck <= 1 &&
-      f.dataRetrans === 0 &&
-      f.duplicates === 0
-        ? -1
-        : f.ladderN;
+    const ladderN = this.ladderSteps(f, OUTCOME_CODE.get(outcome)!);
     for (let i = 0; i < ladderN; i++) {
       const o = i * LADDER_FIELDS;
       const packed = L[o + 5]!;
@@ -1981,16 +2002,7 @@ export class FlowTracker {
    */
   private encodeFlow(enc: ConnectionEncoder, f: Flow, why: number): number {
     const oc = this.outcomeCode(f, why);
-    const ladderN =
-      this.ladderProblemsOnly &&
-      PROBLEM_CODE[oc] === 0 &&
-      oc !== O_PENDING &&
-      f.syn <= 1 &&
-      f.synAck <= 1 &&
-      f.dataRetrans === 0 &&
-      f.duplicates === 0
-        ? -1
-        : f.ladderN;
+    const ladderN = this.ladderSteps(f, oc);
     const a = enc.room(64 + f.framesN + (ladderN > 0 ? ladderN * 9 : 0));
     let i = enc.n;
     const v6 = f.ipv === 6;
@@ -1998,43 +2010,17 @@ export class FlowTracker {
     a[i++] = v6 ? 6 : 4;
     a[i++] = oc;
     a[i++] = this.zeekCode(f);
-    if (v6) {
-      a[i++] = 6;
-      a[i++] = f.ca0 >>> 0;
-      a[i++] = f.ca1 >>> 0;
-      a[i++] = f.ca2 >>> 0;
-      a[i++] = f.ca3 >>> 0;
-    } else {
-      a[i++] = 4;
-      a[i++] = f.ca0 >>> 0;
-    }
+    i = putAddr(a, i, v6, f.ca0, f.ca1, f.ca2, f.ca3);
     a[i++] = f.cp;
-    if (v6) {
-      a[i++] = 6;
-      a[i++] = f.sa0 >>> 0;
-      a[i++] = f.sa1 >>> 0;
-      a[i++] = f.sa2 >>> 0;
-      a[i++] = f.sa3 >>> 0;
-    } else {
-      a[i++] = 4;
-      a[i++] = f.sa0 >>> 0;
-    }
+    i = putAddr(a, i, v6, f.sa0, f.sa1, f.sa2, f.sa3);
     a[i++] = f.sp;
     a[i++] = f.syn;
     a[i++] = f.synAck;
     let bits = 0;
     let forgedReason: string | null = null;
     if (f.rstFrom !== 0) {
-      const w = this.scratchA;
       const fromClient = f.rstFrom === 1;
-      w[0] = fromClient ? f.ca0 : f.sa0;
-      w[1] = fromClient ? f.ca1 : f.sa1;
-      w[2] = fromClient ? f.ca2 : f.sa2;
-      w[3] = fromClient ? f.ca3 : f.sa3;
-      const ip = fromClient
-        ? this.addrText(f.ipv, f.ca0, f.ca1, f.ca2, f.ca3)
-        : this.addrText(f.ipv, f.sa0, f.sa1, f.sa2, f.sa3);
-      const verdict = this.ttlTable.judgeRst(f.ipv, w, ip, f.rstTtl, f.rstIpId);
+      const verdict = this.judgeRst(f);
       bits |= B_RST | (fromClient ? 0 : B_RST_SERVER) | (verdict.suspected ? B_FORGED : 0);
       forgedReason = verdict.reason;
     }
@@ -2058,16 +2044,7 @@ export class FlowTracker {
     if (icmp) {
       a[i++] = f.icmpType;
       a[i++] = f.icmpCode;
-      if (f.icmpIpv === 6) {
-        a[i++] = 6;
-        a[i++] = f.icmpA0 >>> 0;
-        a[i++] = f.icmpA1 >>> 0;
-        a[i++] = f.icmpA2 >>> 0;
-        a[i++] = f.icmpA3 >>> 0;
-      } else {
-        a[i++] = 4;
-        a[i++] = f.icmpA0 >>> 0;
-      }
+      i = putAddr(a, i, f.icmpIpv === 6, f.icmpA0, f.icmpA1, f.icmpA2, f.icmpA3);
       a[i++] = f.icmpTs;
       a[i++] = f.icmpFrame;
     }
