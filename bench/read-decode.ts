@@ -17,6 +17,7 @@ import * as fs from "node:fs";
 import { openCapture } from "../src/sources/open.js";
 import { decodePacket } from "../src/decode/decode.js";
 import { Kind, PacketView } from "../src/decode/packet.js";
+import type { RecordBatch } from "../src/sources/record.js";
 
 async function once(file: string, decode: boolean): Promise<{ records: number; tcp: number; ms: number }> {
   const t0 = performance.now();
@@ -38,15 +39,8 @@ async function once(file: string, decode: boolean): Promise<{ records: number; t
   return { records, tcp, ms: performance.now() - t0 };
 }
 
-interface Loaded {
-  n: number;
-  data: Uint8Array;
-  offset: Uint32Array;
-  capLen: Uint32Array;
-  origLen: Uint32Array;
-  linkType: Uint32Array;
-  fcsLen: Uint8Array;
-}
+/** Records held in memory: the RecordBatch fields decodePacket reads, n of them. */
+type Loaded = Pick<RecordBatch, "data" | "offset" | "capLen" | "origLen" | "linkType" | "fcsLen"> & { n: number };
 
 async function load(file: string, max: number): Promise<Loaded> {
   const src = await openCapture([file]);

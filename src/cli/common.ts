@@ -186,27 +186,20 @@ export async function runAndReport(
 ): Promise<RunResult> {
   const failOn = checkReportArgs(a);
   boundHeapGrowth();
-  if ((a.format === "json" || a.format === "ndjson") && !extra.onBatch && !extra.kernelStats) {
-    // Live capture (onBatch/kernelStats) stays on one thread: verdicts are few and due now.
+  // json/ndjson: the second thread writes the report (and diagnoses unless
+  // anonymized). text/markdown: it only diagnoses, and the report is rendered
+  // here from the diagnosis; the diagnoser must see the real addresses, so
+  // not with --anonymize. Live capture (onBatch/kernelStats) stays on one
+  // thread: verdicts are few and due now.
+  const secondThreadHelps =
+    a.format === "json" || a.format === "ndjson" || ((a.format === "text" || a.format === "markdown") && a.anonymize === undefined);
+  if (secondThreadHelps && !extra.onBatch && !extra.kernelStats) {
     const total = source.totalBytes;
     // Automatic: 2 for files over a few MB. stdin stays on one thread: a pipe
     // is often a live stream, and the SYN-flood case (every connection a
     // problem with a ladder) measured slower and bigger with two heaps.
     const threads = a.threads ?? (total !== null && total >= WORKER_MIN_BYTES ? 2 : 1);
     if (threads === 2 && fs.existsSync(WORKER_URL)) return runWithWriterThread(source, meta, a, failOn, extra);
-  }
-  if (
-    (a.format === "text" || a.format === "markdown") &&
-    !extra.onBatch &&
-    !extra.kernelStats &&
-    a.anonymize === undefined &&
-    (a.threads ?? (source.totalBytes !== null && source.totalBytes >= WORKER_MIN_BYTES ? 2 : 1)) === 2 &&
-    fs.existsSync(WORKER_URL)
-  ) {
-    // The default text report of a big file: the second thread diagnoses
-    // (connections cross as numbers), this one reads and tracks; the report
-    // is rendered here from the diagnosis. Same output as on one thread.
-    return runWithWriterThread(source, meta, a, failOn, extra);
   }
   const anonymizer = await makeAnonymizer(a);
   const html = a.format === "html" ? await import("../report/html.js") : null;
@@ -215,8 +208,7 @@ export async function runAndReport(
   const timeline = html ? new html.TimelineCollector() : null;
   const json = a.format === "json" || a.format === "ndjson" ? await import("../report/json.js") : null;
   const ndjson = a.format === "ndjson" ? await import("../report/ndjson.js") : null;
-  const text = a.format === "text" ? await import("../report/text.js") : null;
-  const markdown = a.format === "markdown" ? await import("../report/markdown.js") : null;
+  const textual = await loadTextual(a.format);
   const out = Output.open(dash(a.output), "report");
   const tally = new VerdictTally(failOn, a.evidence !== undefined);
   const live = extra.onBatch !== undefined;
@@ -265,17 +257,14 @@ export async function runAndReport(
       { kernelStats: extra.kernelStats },
     );
     if (anonymizer) report = anonymizer.anonymizeReport(report);
-    const color = a.format === "text" ? useColor(a, out) : false;
     switch (a.format) {
       case "json":
       case "ndjson":
         streamWriter!.end(report);
         break;
       case "text":
-        out.write(text!.renderText(report, { color, maxExamples: a["max-examples"], width: textWidth(out) }));
-        break;
       case "markdown":
-        out.write(markdown!.renderMarkdown(report, { maxExamples: a["max-examples"] }));
+        out.write(renderTextual(textual, a, report, out));
         break;
       case "html":
         out.write(
@@ -289,6 +278,25 @@ export async function runAndReport(
     out.abort();
     throw e;
   }
+}
+
+/** The renderer of a text or markdown report (loaded when that format is chosen). */
+interface Textual {
+  text: typeof import("../report/text.js") | null;
+  markdown: typeof import("../report/markdown.js") | null;
+}
+
+async function loadTextual(format: Format): Promise<Textual> {
+  return {
+    text: format === "text" ? await import("../report/text.js") : null,
+    markdown: format === "markdown" ? await import("../report/markdown.js") : null,
+  };
+}
+
+/** The whole text or markdown report, rendered from the final model. */
+function renderTextual(t: Textual, a: ReportArgs, report: Report, out: Output): string {
+  if (t.text) return t.text.renderText(report, { color: useColor(a, out), maxExamples: a["max-examples"], width: textWidth(out) });
+  return t.markdown!.renderMarkdown(report, { maxExamples: a["max-examples"] });
 }
 
 /** --anonymize: the anonymizer every output of this run shares (and a note when its key is random). */
@@ -388,8 +396,7 @@ async function runWithWriterThread(
   const rendered = a.format === "text" || a.format === "markdown";
   if (rendered && !diagnoseThere) throw new Error("runWithWriterThread: text/markdown need the diagnoser on the worker");
   const out = rendered ? Output.open(dash(a.output), "report") : null;
-  const renderer = a.format === "text" ? await import("../report/text.js") : null;
-  const md = a.format === "markdown" ? await import("../report/markdown.js") : null;
+  const textual = await loadTextual(a.format);
   let diagnosis: Pick<Report, "destinations" | "findings" | "examples"> | null = null;
   let gotDiagnosis: (() => void) | null = null;
   const anonymizer = await makeAnonymizer(a);
@@ -524,8 +531,7 @@ async function runWithWriterThread(
     await finished;
     if (failure) throw failure;
     if (out !== null) {
-      if (renderer) out.write(renderer.renderText(report, { color: useColor(a, out), maxExamples: a["max-examples"], width: textWidth(out) }));
-      else out.write(md!.renderMarkdown(report, { maxExamples: a["max-examples"] }));
+      out.write(renderTextual(textual, a, report, out));
       out.close();
     }
     return tally.result(report, anonymizer);

@@ -32,6 +32,8 @@
  *   synAckTtl
  * `*` = enumerated string (index >= 0, or -1 - string id);
  * `*?` = the same with index 0 meaning null;
+ * a step's flags: the TCP flag bits (>= 0; text by flagsText), or -1 - string id
+ * for other text ("ICMP 3/3");
  * `+` = address: 4 then one word, 6 then four words, or -1 then a string id.
  * SYN/SYN-ACK retransmission counts are syn-1 / synAck-1 (never sent).
  */
@@ -57,8 +59,6 @@ export const B_TS = 512;
 export const B_TRUNC = 1024;
 export const B_EVICTED = 2048;
 
-/** A TCP ladder step's flags are sent as FLAGS_BASE + the flag bits (text: flagsText); any other text as a string id. */
-export const FLAGS_BASE = 0;
 
 const FLAG_NAMES: [number, string][] = [
   [TcpFlag.FIN, "FIN"],
@@ -256,7 +256,7 @@ export class ConnectionEncoder {
       a[i++] = st.ts;
       a[i++] = this.en(st.from, SIDE_INDEX);
       const fb = FLAG_BITS.get(st.flags);
-      a[i++] = fb !== undefined && st.from !== "icmp" ? FLAGS_BASE + fb : -1 - this.stringId(st.flags);
+      a[i++] = fb !== undefined && st.from !== "icmp" ? fb : -1 - this.stringId(st.flags);
       a[i++] = st.seq;
       a[i++] = st.ack;
       a[i++] = st.len;
@@ -528,7 +528,7 @@ export class ConnectionDecoder {
         st.ts = a[i++]!;
         st.from = this.en(a[i++]!, SIDES) as LadderStep["from"];
         const fl = a[i++]!;
-        st.flags = fl >= FLAGS_BASE ? FLAG_TEXT[fl - FLAGS_BASE]! : this.str(fl);
+        st.flags = fl >= 0 ? FLAG_TEXT[fl]! : this.str(fl);
         st.seq = a[i++]!;
         st.ack = a[i++]!;
         st.len = a[i++]!;

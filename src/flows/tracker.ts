@@ -80,7 +80,7 @@ import {
   B_TRUNC,
   B_TS,
   B_WS_NULL,
-  FLAGS_BASE,
+  NOTES,
   ZEEK_STATES,
   flagsText,
   type ConnectionEncoder,
@@ -170,14 +170,13 @@ const TTL_LEARN_PACKETS = 3;
 
 /** Ladder step in a plain number array: frame, ts, seq, ack, len, packed (flags | ttl << 9 | from << 17 | note << 19). */
 const LADDER_FIELDS = 6;
-// Ladder note codes
+// Ladder note codes: indexes into codec.ts's NOTES (the texts)
 const NOTE_NONE = 0;
 const NOTE_RETRANS = 1;
 const NOTE_DUP = 2;
 const NOTE_KEEPALIVE = 3;
 const NOTE_OOO = 4;
-const NOTE_TEXT = [null, "retransmission", "duplicate", "keep-alive", "out-of-order"] as const;
-// Ladder "from" codes
+// Ladder "from" codes: indexes into codec.ts's SIDES
 const FROM_CLIENT = 0;
 const FROM_SERVER = 1;
 const FROM_ICMP = 2;
@@ -1954,7 +1953,7 @@ export class FlowTracker {
         ack,
         len: from === FROM_ICMP ? 0 : L[o + 4]!,
         ttl: (packed >>> 9) & 0xff,
-        note: NOTE_TEXT[(packed >>> 19) & 7] ?? null,
+        note: NOTES[(packed >>> 19) & 7] ?? null,
       });
     }
     return {
@@ -2090,7 +2089,7 @@ export class FlowTracker {
       } else {
         const me = from === FROM_CLIENT ? f.c : f.s;
         const other = from === FROM_CLIENT ? f.s : f.c;
-        a[i++] = FLAGS_BASE + flags;
+        a[i++] = flags;
         a[i++] = (L[o + 2]! - me.base) >>> 0;
         // Relative ack like Wireshark: against the other side's ISN; 0 without the ACK flag.
         a[i++] = (flags & ACK) !== 0 ? (other.seen || other.synSeen ? (L[o + 3]! - other.base) >>> 0 : 1) : 0;
