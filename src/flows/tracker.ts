@@ -311,10 +311,8 @@ class Flow {
   id = 0;
   hash = 0;
   hnext: Flow | null = null;
-  lruPrev: Flow | null = null;
-  lruNext: Flow | null = null;
-  /** Tracker's touch counter when this flow was last active (LRU order across both tiers). */
-  touch = 0;
+  /** Index in the tracker's flowAt and touchAt (fixed for the object's life: the LRU log names flows by it). */
+  slot = 0;
   auxPrev: Flow | null = null;
   auxNext: Flow | null = null;
   aux = AUX_NONE;
@@ -436,10 +434,12 @@ class Flow {
     }
   }
 
-  constructor() {}
+  constructor(slot: number) {
+    this.slot = slot;
+  }
 
   reset(): void {
-    this.hnext = this.lruPrev = this.lruNext = this.auxPrev = this.auxNext = null;
+    this.hnext = this.auxPrev = this.auxNext = null;
     this.aux = AUX_NONE;
     if (this.c !== NO_PACKETS) {
       this.c.reset();
@@ -571,8 +571,30 @@ export class FlowTracker {
 
   private buckets: (Flow | null)[];
   private bucketMask: number;
-  private lruHead: Flow | null = null;
-  private lruTail: Flow | null = null;
+  /**
+   * LRU order without linked lists (relinking on every packet touched two
+   * other flows' cold memory): a log of (flow slot, touch) appended as flows
+   * are touched. An entry is current while its flow's touch still equals it;
+   * the first current entry is the least recently active flow. Stale entries
+   * are dropped when the log fills, so it stays within 2x the table.
+   */
+  private flowAt: (Flow | null)[] = [];
+  /**
+   * Per slot: the tracker's touch counter when that flow was last active (LRU
+   * order across both tiers; -1 = not in the table). Kept apart from the
+   * flows so that compacting the log reads a small array, not cold flows.
+   */
+  private touchAt = new Float64Array(1024).fill(-1);
+  private freeSlots: number[] = [];
+  private logSlot = new Int32Array(1024);
+  private logTouch = new Float64Array(1024);
+  private logHead = 0;
+  private logTail = 0;
+  /**
+   * Capture time at or after which packet() must look at the due lists
+   * (the earliest of their heads' due times; -Infinity = recompute).
+   */
+  private dueAt = -Infinity;
   private synHead: Flow | null = null;
   private synTail: Flow | null = null;
   private closedHead: Flow | null = null;
@@ -663,7 +685,13 @@ export class FlowTracker {
     // address unreachable comes 3 s after the SYN) still count, and the table
     // holds only what is in progress, so a scan of a million ports does not
     // fill it.
-    const now = this.maxTs;
+    if (this.maxTs >= this.dueAt) this.emitDue(this.maxTs);
+    if (view.kind === Kind.TCP) this.tcp(view, frame, ts);
+    else if (view.kind === Kind.ICMP_UNREACH) this.icmp(view, frame, ts);
+  }
+
+  /** packet(): the verdicts due by `now`, then when the next one will be. */
+  private emitDue(now: number): void {
     while (this.closedHead !== null && this.closedHead.endTs + CLOSE_LINGER_S < now) {
       this.emit(this.closedHead, EMIT_LINGER);
     }
@@ -673,8 +701,11 @@ export class FlowTracker {
     while (this.kHead !== 0 && this.kSynDue(this.kHead - 1) + SYN_GRACE_S <= now) {
       this.kEmit(this.kHead - 1, EMIT_DUE);
     }
-    if (view.kind === Kind.TCP) this.tcp(view, frame, ts);
-    else if (view.kind === Kind.ICMP_UNREACH) this.icmp(view, frame, ts);
+    let due = Infinity;
+    if (this.closedHead !== null) due = this.closedHead.endTs + CLOSE_LINGER_S;
+    if (this.synHead !== null) due = Math.min(due, this.synDue(this.synHead) + SYN_GRACE_S);
+    if (this.kHead !== 0) due = Math.min(due, this.kSynDue(this.kHead - 1) + SYN_GRACE_S);
+    this.dueAt = due;
   }
 
   private lookup(
@@ -815,9 +846,9 @@ export class FlowTracker {
   /** Table full: ended connections leave first, then the least recently active (full or compact). */
   private makeRoom(): void {
     while (this.stats.active >= this.maxFlows) {
+      const lru = this.leastRecent();
       if (this.closedHead !== null) this.emit(this.closedHead, EMIT_LINGER);
-      else if (this.lruHead !== null && (this.kHead === 0 || this.lruHead.touch < this.kTouch[this.kHead - 1]!))
-        this.emit(this.lruHead, EMIT_EVICT);
+      else if (lru !== null && (this.kHead === 0 || this.touchAt[lru.slot]! < this.kTouch[this.kHead - 1]!)) this.emit(lru, EMIT_EVICT);
       else if (this.kHead !== 0) this.kEmit(this.kHead - 1, EMIT_EVICT);
       else break;
     }
@@ -825,34 +856,48 @@ export class FlowTracker {
 
   private create(v: PacketView, h: number, ts: number): Flow {
     this.makeRoom();
-    const f = this.pool.pop() ?? new Flow();
+    const f = this.pool.pop() ?? this.newFlow();
     f.id = this.nextId++;
     f.hash = h;
     this.setEndpoints(f, v.ipVersion, v.src, v.srcPort, v.dst, v.dstPort);
     f.firstTs = ts;
     f.lastTs = ts;
-    f.touch = ++this.touchSeq;
+    this.lruTouch(f);
     // hash table
     const i = h & this.bucketMask;
     f.hnext = this.buckets[i] ?? null;
     this.buckets[i] = f;
-    // LRU tail
-    f.lruPrev = this.lruTail;
-    f.lruNext = null;
-    if (this.lruTail !== null) this.lruTail.lruNext = f;
-    else this.lruHead = f;
-    this.lruTail = f;
     this.stats.active++;
     if (this.stats.active > this.stats.peak) this.stats.peak = this.stats.active;
     if (this.stats.active - this.kActive > this.buckets.length) this.grow();
     return f;
   }
 
+  private newFlow(): Flow {
+    const slot = this.freeSlots.pop() ?? this.flowAt.length;
+    const f = new Flow(slot);
+    this.flowAt[slot] = f;
+    if (slot >= this.touchAt.length) {
+      const t = new Float64Array(this.touchAt.length * 2).fill(-1);
+      t.set(this.touchAt);
+      this.touchAt = t;
+    }
+    return f;
+  }
+
+  /** Every flow in the (full) table, in no particular order. */
+  private tableFlows(): Flow[] {
+    const all: Flow[] = [];
+    for (const head of this.buckets) for (let f = head; f !== null; f = f.hnext) all.push(f);
+    return all;
+  }
+
   private grow(): void {
+    const all = this.tableFlows();
     const n = this.buckets.length * 2;
     const nb = new Array<Flow | null>(n).fill(null);
     const mask = n - 1;
-    for (let f = this.lruHead; f !== null; f = f.lruNext) {
+    for (const f of all) {
       const i = f.hash & mask;
       f.hnext = nb[i] ?? null;
       nb[i] = f;
@@ -861,27 +906,77 @@ export class FlowTracker {
     this.bucketMask = mask;
   }
 
+  /** `f` is active now: a new touch, logged (the previous entry, if it is the last one, is updated in place). */
   private lruTouch(f: Flow): void {
-    f.touch = ++this.touchSeq;
-    if (this.lruTail === f) return;
-    // unlink
-    if (f.lruPrev !== null) f.lruPrev.lruNext = f.lruNext;
-    else this.lruHead = f.lruNext;
-    if (f.lruNext !== null) f.lruNext.lruPrev = f.lruPrev;
-    // append
-    f.lruPrev = this.lruTail;
-    f.lruNext = null;
-    if (this.lruTail !== null) this.lruTail.lruNext = f;
-    else this.lruHead = f;
-    this.lruTail = f;
+    const t = ++this.touchSeq;
+    this.touchAt[f.slot] = t;
+    const tail = this.logTail;
+    if (tail > this.logHead && this.logSlot[tail - 1] === f.slot) {
+      this.logTouch[tail - 1] = t;
+      return;
+    }
+    if (tail === this.logSlot.length) {
+      this.logCompact();
+      this.logPush(f.slot, t);
+      return;
+    }
+    this.logSlot[tail] = f.slot;
+    this.logTouch[tail] = t;
+    this.logTail = tail + 1;
+  }
+
+  private logPush(slot: number, t: number): void {
+    this.logSlot[this.logTail] = slot;
+    this.logTouch[this.logTail] = t;
+    this.logTail++;
+  }
+
+  /** Is log entry i the flow's last touch? */
+  private logCurrent(i: number): boolean {
+    return this.touchAt[this.logSlot[i]!] === this.logTouch[i];
+  }
+
+  /** The log is full: keep only current entries (at most one per flow), and room for as many again. */
+  private logCompact(): void {
+    let j = 0;
+    for (let i = this.logHead; i < this.logTail; i++) {
+      if (!this.logCurrent(i)) continue;
+      this.logSlot[j] = this.logSlot[i]!;
+      this.logTouch[j] = this.logTouch[i]!;
+      j++;
+    }
+    this.logHead = 0;
+    this.logTail = j;
+    if (j * 2 > this.logSlot.length) {
+      const n = this.logSlot.length * 2;
+      const s = new Int32Array(n);
+      s.set(this.logSlot.subarray(0, j));
+      const t = new Float64Array(n);
+      t.set(this.logTouch.subarray(0, j));
+      this.logSlot = s;
+      this.logTouch = t;
+    }
+  }
+
+  /** The full flow active least recently (null if none). */
+  private leastRecent(): Flow | null {
+    while (this.logHead < this.logTail) {
+      if (this.logCurrent(this.logHead)) return this.flowAt[this.logSlot[this.logHead]!]!;
+      this.logHead++;
+    }
+    return null;
   }
 
   private auxUnlink(f: Flow): void {
     if (f.aux === AUX_NONE) return;
     const syn = f.aux === AUX_SYN_WAIT;
     if (f.auxPrev !== null) f.auxPrev.auxNext = f.auxNext;
-    else if (syn) this.synHead = f.auxNext;
-    else this.closedHead = f.auxNext;
+    else {
+      // a new head: the next due time may be earlier
+      this.dueAt = -Infinity;
+      if (syn) this.synHead = f.auxNext;
+      else this.closedHead = f.auxNext;
+    }
     if (f.auxNext !== null) f.auxNext.auxPrev = f.auxPrev;
     else if (syn) this.synTail = f.auxPrev;
     else this.closedTail = f.auxPrev;
@@ -895,12 +990,18 @@ export class FlowTracker {
     if (which === AUX_SYN_WAIT) {
       f.auxPrev = this.synTail;
       if (this.synTail !== null) this.synTail.auxNext = f;
-      else this.synHead = f;
+      else {
+        this.synHead = f;
+        this.dueAt = -Infinity;
+      }
       this.synTail = f;
     } else {
       f.auxPrev = this.closedTail;
       if (this.closedTail !== null) this.closedTail.auxNext = f;
-      else this.closedHead = f;
+      else {
+        this.closedHead = f;
+        this.dueAt = -Infinity;
+      }
       this.closedTail = f;
     }
   }
@@ -1359,8 +1460,7 @@ export class FlowTracker {
     if (this.finished) return;
     this.finished = true;
     if (captureEndTs !== undefined && captureEndTs > this.maxTs) this.maxTs = captureEndTs;
-    const rest: Flow[] = [];
-    for (let f = this.lruHead; f !== null; f = f.lruNext) rest.push(f);
+    const rest = this.tableFlows();
     rest.sort((x, y) => x.id - y.id);
     // Compact flows, merged in by connection id (never all materialised at once).
     const ks = new Int32Array(this.kActive);
@@ -1493,7 +1593,10 @@ export class FlowTracker {
     this.kPrev[s] = this.kTail;
     this.kNext[s] = 0;
     if (this.kTail !== 0) this.kNext[this.kTail - 1] = s + 1;
-    else this.kHead = s + 1;
+    else {
+      this.kHead = s + 1;
+      this.dueAt = -Infinity;
+    }
     this.kTail = s + 1;
   }
 
@@ -1501,7 +1604,10 @@ export class FlowTracker {
     const p = this.kPrev[s]!;
     const n = this.kNext[s]!;
     if (p !== 0) this.kNext[p - 1] = n;
-    else this.kHead = n;
+    else {
+      this.kHead = n;
+      this.dueAt = -Infinity;
+    }
     if (n !== 0) this.kPrev[n - 1] = p;
     else this.kTail = p;
   }
@@ -1627,7 +1733,7 @@ export class FlowTracker {
 
   /** A full Flow (not linked anywhere) with the compact flow's packets replayed through segment(). */
   private kMaterialize(s: number): Flow {
-    const f = this.pool.pop() ?? new Flow();
+    const f = this.pool.pop() ?? this.newFlow();
     f.id = this.kId[s]!;
     f.hash = this.kHash[s]!;
     const ipv = this.kInfo[s]! & 0xff;
@@ -1692,20 +1798,12 @@ export class FlowTracker {
   /** Something other than a client SYN arrived for a compact flow: make it a full Flow in the table. */
   private kPromote(s: number): Flow {
     const f = this.kMaterialize(s);
-    f.touch = this.kTouch[s]!;
     this.kRemove(s);
     const i = f.hash & this.bucketMask;
     f.hnext = this.buckets[i] ?? null;
     this.buckets[i] = f;
-    // Into the LRU list where its last packet puts it.
-    let q = this.lruTail;
-    while (q !== null && q.touch > f.touch) q = q.lruPrev;
-    f.lruPrev = q;
-    f.lruNext = q !== null ? q.lruNext : this.lruHead;
-    if (f.lruNext !== null) f.lruNext.lruPrev = f;
-    else this.lruTail = f;
-    if (q !== null) q.lruNext = f;
-    else this.lruHead = f;
+    // A packet about it (the one that promotes it) makes it active now.
+    this.lruTouch(f);
     if (this.stats.active - this.kActive > this.buckets.length) this.grow();
     // Back on the waiting-SYN list, in order of its last SYN.
     f.aux = AUX_SYN_WAIT;
@@ -1716,7 +1814,10 @@ export class FlowTracker {
     if (f.auxNext !== null) f.auxNext.auxPrev = f;
     else this.synTail = f;
     if (p !== null) p.auxNext = f;
-    else this.synHead = f;
+    else {
+      this.synHead = f;
+      this.dueAt = -Infinity;
+    }
     return f;
   }
 
@@ -1752,11 +1853,7 @@ export class FlowTracker {
       while (p !== null && p.hnext !== f) p = p.hnext;
       if (p !== null) p.hnext = f.hnext;
     }
-    // LRU
-    if (f.lruPrev !== null) f.lruPrev.lruNext = f.lruNext;
-    else this.lruHead = f.lruNext;
-    if (f.lruNext !== null) f.lruNext.lruPrev = f.lruPrev;
-    else this.lruTail = f.lruPrev;
+    this.touchAt[f.slot] = -1; // its LRU log entries are stale now
     this.auxUnlink(f);
     this.stats.active--;
   }
@@ -1787,6 +1884,9 @@ export class FlowTracker {
     if (this.pool.length < 65536) {
       f.reset();
       this.pool.push(f);
+    } else {
+      this.flowAt[f.slot] = null;
+      this.freeSlots.push(f.slot);
     }
   }
 

@@ -432,6 +432,47 @@ describe("table bound and time", () => {
     expect(h.tracker.stats.active).toBe(0);
   });
 
+  it("evicts exactly the least recently active flow over many touches (LRU log compactions, full and compact tiers)", () => {
+    for (const compactAbove of [0, 1 << 20]) {
+      const maxFlows = 50;
+      const h = new Harness("10.0.0.1", 40000, "10.0.0.5", 80, { maxFlows, compactAbove });
+      // Reference model: client port -> tick of its last packet, for the flows in the table.
+      const last = new Map<number, number>();
+      let seed = 12345;
+      const rnd = (n: number) => {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        return (seed >>> 8) % n;
+      };
+      let nextPort = 1000;
+      let checked = 0;
+      for (let tick = 0; tick < 6000; tick++) {
+        const before = h.conns.length;
+        let port: number;
+        if (last.size < maxFlows || rnd(4) === 0) {
+          port = nextPort++;
+          h.seg({ from: "c", flags: "SYN", seq: C, t: tick * 1e-4 }, { cport: port });
+        } else {
+          // an answer, or a retransmitted SYN, to a flow in the table
+          const ports = [...last.keys()];
+          port = ports[rnd(ports.length)]!;
+          if (rnd(2) === 0) h.seg({ from: "s", flags: "SYN,ACK", seq: S, ack: C + 1, t: tick * 1e-4 }, { cport: port });
+          else h.seg({ from: "c", flags: "SYN", seq: C, t: tick * 1e-4 }, { cport: port });
+        }
+        for (const c of h.conns.slice(before)) {
+          expect(c.evicted).toBe(true);
+          // the evicted flow was the least recently active one
+          const oldest = Math.min(...last.values());
+          expect(last.get(c.client.port)).toBe(oldest);
+          last.delete(c.client.port);
+          checked++;
+        }
+        last.set(port, tick);
+      }
+      expect(checked).toBeGreaterThan(1000);
+      expect(h.tracker.stats.active).toBe(maxFlows);
+    }
+  });
+
   it("advance() emits unanswered SYNs once due, but not while the client is still backing off", () => {
     const h = new Harness();
     h.seg({ from: "c", flags: "SYN", seq: C, t: 0 });
