@@ -29,27 +29,30 @@ export interface ForgedVerdict {
   reason: string | null;
 }
 
+/**
+ * Slot layout: one 32-byte record of int32s per address (the fields a packet
+ * reads and writes share a cache line; separate column arrays cost a line
+ * each per packet).
+ */
+const F_VER = 0; // 0 = empty, 4 or 6
+const F_A0 = 1; // address words F_A0..F_A0+3
+const F_TTL = 5; // reference TTL (first seen)
+const F_AGREE = 6; // packets with ttl == reference
+const F_DISAGREE = 7; // packets with another ttl
+const F_LAST_IPID = 8; // -1 unknown
+const F_IPID_SAMPLES = 9;
+const STRIDE = 16;
+
 export class AddressTtlTable {
   private readonly mask: number;
-  private readonly ver: Uint8Array;
-  private readonly addr: Uint32Array; // 4 words per slot
-  private readonly ttl: Uint8Array; // reference TTL (first seen)
-  private readonly agree: Uint32Array; // packets with ttl == reference
-  private readonly disagree: Uint32Array; // packets with another ttl
-  private readonly lastIpId: Int32Array; // -1 unknown
-  private readonly ipIdSamples: Uint32Array;
+  private readonly t: Int32Array;
 
   constructor(slots = 1 << 16) {
     let n = 1024;
     while (n < slots) n <<= 1;
     this.mask = n - 1;
-    this.ver = new Uint8Array(n);
-    this.addr = new Uint32Array(n * 4);
-    this.ttl = new Uint8Array(n);
-    this.agree = new Uint32Array(n);
-    this.disagree = new Uint32Array(n);
-    this.lastIpId = new Int32Array(n).fill(-1);
-    this.ipIdSamples = new Uint32Array(n);
+    this.t = new Int32Array(n * STRIDE);
+    for (let s = 0; s < n; s++) this.t[s * STRIDE + F_LAST_IPID] = -1;
   }
 
   private static hash(w0: number, w1: number, w2: number, w3: number): number {
@@ -62,21 +65,14 @@ export class AddressTtlTable {
 
   private find(v: number, a: Uint32Array, create: boolean): number {
     const base = (AddressTtlTable.hash(a[0]!, a[1]!, a[2]!, a[3]!) & this.mask) & ~(BUCKET_WAYS - 1);
+    const T = this.t;
     let victim = -1;
     let victimScore = Infinity;
     for (let i = 0; i < BUCKET_WAYS; i++) {
       const s = base + i;
-      const o = s * 4;
-      if (
-        this.ver[s] === v &&
-        this.addr[o] === a[0] &&
-        this.addr[o + 1] === a[1] &&
-        this.addr[o + 2] === a[2] &&
-        this.addr[o + 3] === a[3]
-      ) {
-        return s;
-      }
-      const score = this.ver[s] === 0 ? -1 : this.agree[s]! + this.disagree[s]!;
+      if (this.holds(s, v, a)) return s;
+      const o = s * STRIDE;
+      const score = T[o + F_VER] === 0 ? -1 : T[o + F_AGREE]! + T[o + F_DISAGREE]!;
       if (score < victimScore) {
         victimScore = score;
         victim = s;
@@ -84,17 +80,17 @@ export class AddressTtlTable {
     }
     if (!create) return -1;
     const s = victim;
-    const o = s * 4;
-    this.ver[s] = v;
-    this.addr[o] = a[0]!;
-    this.addr[o + 1] = a[1]!;
-    this.addr[o + 2] = a[2]!;
-    this.addr[o + 3] = a[3]!;
-    this.ttl[s] = 0;
-    this.agree[s] = 0;
-    this.disagree[s] = 0;
-    this.lastIpId[s] = -1;
-    this.ipIdSamples[s] = 0;
+    const o = s * STRIDE;
+    T[o + F_VER] = v;
+    T[o + F_A0] = a[0]! | 0;
+    T[o + F_A0 + 1] = a[1]! | 0;
+    T[o + F_A0 + 2] = a[2]! | 0;
+    T[o + F_A0 + 3] = a[3]! | 0;
+    T[o + F_TTL] = 0;
+    T[o + F_AGREE] = 0;
+    T[o + F_DISAGREE] = 0;
+    T[o + F_LAST_IPID] = -1;
+    T[o + F_IPID_SAMPLES] = 0;
     return s;
   }
 
@@ -116,29 +112,42 @@ export class AddressTtlTable {
   }
 
   private holds(s: number, v: number, a: Uint32Array): boolean {
-    const o = s * 4;
-    const A = this.addr;
-    return this.ver[s] === v && A[o] === a[0] && A[o + 1] === a[1] && A[o + 2] === a[2] && A[o + 3] === a[3];
+    const o = s * STRIDE;
+    const T = this.t;
+    return (
+      T[o + F_VER] === v &&
+      T[o + F_A0] === (a[0]! | 0) &&
+      T[o + F_A0 + 1] === (a[1]! | 0) &&
+      T[o + F_A0 + 2] === (a[2]! | 0) &&
+      T[o + F_A0 + 3] === (a[3]! | 0)
+    );
   }
 
   private learnAt(s: number, ttl: number, ipId: number): void {
-    if (this.agree[s] === 0 && this.disagree[s] === 0) {
-      this.ttl[s] = ttl;
-      this.agree[s] = 1;
-    } else if (this.ttl[s] === ttl) {
-      this.agree[s]!++;
+    const T = this.t;
+    const o = s * STRIDE;
+    const agree = T[o + F_AGREE]!;
+    const disagree = T[o + F_DISAGREE]!;
+    if (agree === 0 && disagree === 0) {
+      T[o + F_TTL] = ttl;
+      T[o + F_AGREE] = 1;
+    } else if (T[o + F_TTL] === ttl) {
+      // saturating: an int32 counter must not wrap on a huge capture
+      if (agree < 0x7fffffff) T[o + F_AGREE] = agree + 1;
     } else {
-      this.disagree[s]!++;
+      const d = disagree < 0x7fffffff ? disagree + 1 : disagree;
+      T[o + F_DISAGREE] = d;
       // The reference was the odd one out: adopt the majority.
-      if (this.disagree[s]! > this.agree[s]! * 2) {
-        this.ttl[s] = ttl;
-        this.agree[s] = 1;
-        this.disagree[s] = 0;
+      if (d > agree * 2) {
+        T[o + F_TTL] = ttl;
+        T[o + F_AGREE] = 1;
+        T[o + F_DISAGREE] = 0;
       }
     }
     if (ipId >= 0) {
-      this.lastIpId[s] = ipId;
-      this.ipIdSamples[s]!++;
+      T[o + F_LAST_IPID] = ipId;
+      const n = T[o + F_IPID_SAMPLES]!;
+      if (n < 0x7fffffff) T[o + F_IPID_SAMPLES] = n + 1;
     }
   }
 
@@ -151,9 +160,11 @@ export class AddressTtlTable {
   judgeRst(v: number, a: Uint32Array, addrText: string, rstTtl: number, rstIpId: number, minEvidence = 3): ForgedVerdict {
     const s = this.find(v, a, false);
     if (s < 0) return { suspected: false, reason: null };
-    const agree = this.agree[s]!;
-    const disagree = this.disagree[s]!;
-    const ref = this.ttl[s]!;
+    const T = this.t;
+    const o = s * STRIDE;
+    const agree = T[o + F_AGREE]!;
+    const disagree = T[o + F_DISAGREE]!;
+    const ref = T[o + F_TTL]!;
     if (agree < minEvidence || disagree * 10 > agree) return { suspected: false, reason: null };
     if (ref === rstTtl) return { suspected: false, reason: null };
     const hopsRef = hopsOf(ref);
@@ -164,8 +175,8 @@ export class AddressTtlTable {
     let reason =
       `TTL ${rstTtl}, but the other ${agree} packet${agree === 1 ? "" : "s"} from ${addrText} arrived with TTL ${ref}` +
       ` (${hopsRst} vs ${hopsRef} hops): sent by a device ${d} hop${d === 1 ? "" : "s"} ${closer ? "closer to" : "farther from"} the capture point`;
-    const last = this.lastIpId[s]!;
-    if (v === 4 && rstIpId >= 0 && last >= 0 && this.ipIdSamples[s]! >= minEvidence) {
+    const last = T[o + F_LAST_IPID]!;
+    if (v === 4 && rstIpId >= 0 && last >= 0 && T[o + F_IPID_SAMPLES]! >= minEvidence) {
       const dist = Math.min((rstIpId - last) & 0xffff, (last - rstIpId) & 0xffff);
       if (dist > 1024) reason += `; its IP ID ${rstIpId} is also far from the host's recent IP IDs (last ${last})`;
     }
