@@ -305,7 +305,6 @@ class Dir {
 
 /** The state of a side that has sent nothing yet (shared, read-only by convention). */
 const NO_PACKETS = new Dir();
-const dirPool: Dir[] = [];
 
 class Flow {
   id = 0;
@@ -434,6 +433,14 @@ class Flow {
     }
   }
 
+  /**
+   * This flow's own direction states, made with it (adjacent in memory, and
+   * they stay together while pooled): c and s point at them once that side
+   * has sent something.
+   */
+  readonly cOwn = new Dir();
+  readonly sOwn = new Dir();
+
   constructor(slot: number) {
     this.slot = slot;
   }
@@ -443,12 +450,10 @@ class Flow {
     this.aux = AUX_NONE;
     if (this.c !== NO_PACKETS) {
       this.c.reset();
-      if (dirPool.length < 8192) dirPool.push(this.c);
       this.c = NO_PACKETS;
     }
     if (this.s !== NO_PACKETS) {
       this.s.reset();
-      if (dirPool.length < 8192) dirPool.push(this.s);
       this.s = NO_PACKETS;
     }
     this.firstTs = this.lastTs = this.endTs = 0;
@@ -769,6 +774,7 @@ export class FlowTracker {
     const pureSyn = (flags & (SYN | ACK)) === SYN;
     let f = this.lookup(v.ipVersion, src, v.srcPort, dst, v.dstPort, h);
     let fromClient = false;
+    let promoted: Flow | null = null;
     if (f === null && this.kActive > 0) {
       const k = this.kLookup(v.ipVersion, src, v.srcPort, dst, v.dstPort, h);
       if (k >= 0) {
@@ -779,11 +785,11 @@ export class FlowTracker {
             this.kAddSyn(k, v, frame, ts);
             return;
           }
-          f = this.kPromote(k);
+          f = promoted = this.kPromote(k);
         } else if (pureSyn && fromC && (v.seq | 0) !== this.rA.seq[k]) {
           this.kEmit(k, EMIT_REUSE); // port reuse: a new connection (below)
         } else {
-          f = this.kPromote(k);
+          f = promoted = this.kPromote(k);
         }
       }
     }
@@ -826,6 +832,7 @@ export class FlowTracker {
       this.lruTouch(f);
     }
     this.segment(f, v, frame, ts, fromClient);
+    if (promoted === f) this.synInsert(f);
   }
 
   private setEndpoints(f: Flow, ipv: number, c: Uint32Array, cp: number, s: Uint32Array, sp: number): void {
@@ -1109,8 +1116,8 @@ export class FlowTracker {
 
   private segment(f: Flow, v: PacketView, frame: number, ts: number, fromClient: boolean): void {
     if (fromClient) {
-      if (f.c === NO_PACKETS) f.c = dirPool.pop() ?? new Dir();
-    } else if (f.s === NO_PACKETS) f.s = dirPool.pop() ?? new Dir();
+      if (f.c === NO_PACKETS) f.c = f.cOwn;
+    } else if (f.s === NO_PACKETS) f.s = f.sOwn;
     const fwd = fromClient ? f.c : f.s;
     const rev = fromClient ? f.s : f.c;
     const flags = v.flags;
@@ -1371,7 +1378,10 @@ export class FlowTracker {
     let f = this.lookup(v.innerIpVersion, a, v.innerSrcPort, b, v.innerDstPort, h);
     if (f === null && this.kActive > 0) {
       const k = this.kLookup(v.innerIpVersion, a, v.innerSrcPort, b, v.innerDstPort, h);
-      if (k >= 0) f = this.kPromote(k);
+      if (k >= 0) {
+        f = this.kPromote(k);
+        this.synInsert(f);
+      }
     }
     if (f === null) return;
     // The quoted datagram must be the client's SYN of this connection, before any answer.
@@ -1805,7 +1815,18 @@ export class FlowTracker {
     // A packet about it (the one that promotes it) makes it active now.
     this.lruTouch(f);
     if (this.stats.active - this.kActive > this.buckets.length) this.grow();
-    // Back on the waiting-SYN list, in order of its last SYN.
+    return f;
+  }
+
+  /**
+   * A promoted flow still waiting for an answer after the packet that
+   * promoted it: onto the waiting-SYN list, in order of its last SYN. (Not
+   * done in kPromote: most promotions are by the SYN-ACK, which would take it
+   * straight off again, and finding the place walks back over every flow
+   * whose SYN came later.)
+   */
+  private synInsert(f: Flow): void {
+    if (f.aux !== AUX_NONE || !f.c.synSeen || f.s.synSeen || f.ended) return;
     f.aux = AUX_SYN_WAIT;
     let p = this.synTail;
     while (p !== null && p.lastSynTs > f.lastSynTs) p = p.auxPrev;
@@ -1818,7 +1839,6 @@ export class FlowTracker {
       this.synHead = f;
       this.dueAt = -Infinity;
     }
-    return f;
   }
 
   private kEmit(s: number, why: number): void {
