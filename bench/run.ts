@@ -293,14 +293,32 @@ function makeContext(root: string): BenchContext {
   };
 }
 
-/** Generates `conns` connections into dir (or reuses the cached file when its truth matches). */
-export function ensureFile(dir: string, conns: number, seed: number): { file: string; truth: GenerateTruth; generated: boolean } {
-  const file = path.join(dir, `bench-${conns >= 1000 && conns % 1000 === 0 ? `${conns / 1000}k` : conns}-seed${seed}.pcap`);
+/** The generator's default arrival rate (connections per second): ~4.8 k connections open at once. */
+export const DEFAULT_RATE = 700;
+
+/**
+ * Generates `conns` connections arriving at `rate` per second into dir (or
+ * reuses the cached file when its truth matches).
+ */
+export function ensureFile(
+  dir: string,
+  conns: number,
+  seed: number,
+  rate = DEFAULT_RATE,
+): { file: string; truth: GenerateTruth; generated: boolean } {
+  const size = conns >= 1000 && conns % 1000 === 0 ? `${conns / 1000}k` : `${conns}`;
+  const file = path.join(dir, `bench-${size}-seed${seed}${rate === DEFAULT_RATE ? "" : `-rate${rate}`}.pcap`);
   const tp = truthPath(file);
   if (fs.existsSync(file) && fs.existsSync(tp)) {
     try {
       const truth = JSON.parse(fs.readFileSync(tp, "utf8")) as GenerateTruth;
-      if (truth.version === 1 && truth.options.connections === conns && truth.options.seed === seed && fs.statSync(file).size === truth.bytes) {
+      if (
+        truth.version === 1 &&
+        truth.options.connections === conns &&
+        truth.options.seed === seed &&
+        truth.options.rate === rate &&
+        fs.statSync(file).size === truth.bytes
+      ) {
         return { file, truth, generated: false };
       }
     } catch {
@@ -308,7 +326,7 @@ export function ensureFile(dir: string, conns: number, seed: number): { file: st
     }
   }
   fs.mkdirSync(dir, { recursive: true });
-  const truth = generate({ out: file, connections: conns, seed });
+  const truth = generate({ out: file, connections: conns, seed, rate });
   return { file, truth, generated: true };
 }
 
@@ -346,6 +364,8 @@ const USAGE = `usage: npm run bench -- [options]   (or: node dist/bench/run.js [
   --repeat N         runs per row, median wall time reported (default 1)
   --timeout S        per-run limit in seconds (default 1800)
   --seed S           generator seed (default 1)
+  --rate R           connection arrivals per second in generated files (default ${DEFAULT_RATE}; 7000 is a busy link
+                     with ~33 k connections open at once)
   --out-dir D        where files and results go (default bench/out)
   --force            run tshark/tcptrace even when they look too big for available memory`;
 
@@ -361,7 +381,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + "\n");
     return 0;
   }
-  const known = new Set(["flood", "force", "sizes", "skip-large", "only", "file", "repeat", "timeout", "seed", "out-dir"]);
+  const known = new Set(["flood", "force", "sizes", "skip-large", "only", "file", "repeat", "timeout", "seed", "rate", "out-dir"]);
   for (const k of args.keys()) {
     if (!known.has(k)) {
       process.stderr.write(`bench: unknown option --${k}\n${USAGE}\n`);
@@ -385,6 +405,11 @@ async function main(argv: string[]): Promise<number> {
   const repeat = Math.max(1, Number(args.get("repeat") ?? 1) | 0);
   const timeoutS = Number(args.get("timeout") ?? 1800);
   const seed = Number(args.get("seed") ?? 1);
+  const rate = Number(args.get("rate") ?? DEFAULT_RATE);
+  if (!(rate > 0)) {
+    process.stderr.write(`bench: --rate takes a positive number of connections per second, got '${args.get("rate")}'\n`);
+    return 2;
+  }
 
   const ctx = makeContext(root);
   if (!fs.existsSync(TIME_BIN)) process.stderr.write(`bench: ${TIME_BIN} not found (Debian package 'time'): peak memory will show as —\n`);
@@ -404,9 +429,14 @@ async function main(argv: string[]): Promise<number> {
   } else {
     for (const s of sizes) {
       const conns = Math.round(200_000 * s);
-      const { file, truth, generated } = ensureFile(outDir, conns, seed);
+      const { file, truth, generated } = ensureFile(outDir, conns, seed, rate);
       process.stdout.write(`${generated ? "generated" : "cached"} ${summaryLine(generated ? truth : { ...truth, generateSeconds: 0 })}\n`);
-      inputs.push({ file, packets: truth.packets, bytes: truth.bytes, note: `${truth.connections} connections` });
+      inputs.push({
+        file,
+        packets: truth.packets,
+        bytes: truth.bytes,
+        note: `${truth.connections} connections${rate === DEFAULT_RATE ? "" : ` at ${rate}/s`}`,
+      });
     }
   }
   if (args.has("flood")) {
