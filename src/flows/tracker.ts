@@ -214,6 +214,12 @@ for (const o of PROBLEM_OUTCOMES) PROBLEM_CODE[OUTCOMES.indexOf(o)] = 1;
 // Compact SYN record flag bits (with flags in bits 0-8 and the TTL in 9-16).
 const REC_TS = 1 << 17;
 const REC_DUP = 1 << 19;
+/**
+ * SYN packets a compact flow keeps (first SYN, retransmissions, copies): a
+ * client that retries is still only SYNs (Linux sends 7 by default before it
+ * gives up, Windows 3); one more makes it a full Flow.
+ */
+const K_MAX_SYNS = 8;
 /** Slots of the address text cache (a power of two). */
 const ADDR_CACHE = 8192;
 /** Compact tier slots allocated at once (typed arrays: pages are touched only as slots are used). */
@@ -487,7 +493,7 @@ class Flow {
 
 /**
  * Raw fields of SYN packets of compact flows, a column per field. A flow is
- * at most two SYNs there (the third packet makes it a full Flow).
+ * at most K_MAX_SYNS SYNs there (one more makes it a full Flow).
  */
 class SynRecords {
   cap = 0;
@@ -502,6 +508,8 @@ class SynRecords {
   /** flags | ttl << 9 | REC_TS | REC_DUP. */
   pack = new Int32Array(0);
   win = new Uint16Array(0);
+  /** rB only: the flow's previous later SYN's record + 1 (0 = the previous one is its first SYN, in rA). */
+  link = new Int32Array(0);
 
   resize(n: number): void {
     const i32 = (old: Int32Array) => {
@@ -522,6 +530,7 @@ class SynRecords {
     this.sig = i32(this.sig);
     this.len = i32(this.len);
     this.pack = i32(this.pack);
+    this.link = i32(this.link);
     const w = new Uint16Array(n);
     w.set(this.win.subarray(0, Math.min(this.win.length, n)));
     this.win = w;
@@ -614,9 +623,10 @@ export class FlowTracker {
   private finished = false;
 
   // ---- compact tier: SYN-only flows in typed arrays (struct of arrays, by slot).
-  // A SYN flood or a scan fills the table with flows that are one or two SYNs
-  // and nothing else; as objects those cost ~1.4 KB each. Here a slot keeps
-  // the endpoints and the raw fields of up to two SYN packets (~110 bytes),
+  // A SYN flood, a scan or clients retrying a dead service fill the table with
+  // flows that are SYNs and nothing else; as objects those cost ~3 KB each.
+  // Here a slot keeps the endpoints and the raw fields of up to K_MAX_SYNS SYN
+  // packets (~110 bytes, and ~46 more per retransmission),
   // and the flow is replayed through segment() (the one code path for
   // verdicts) when it leaves or when any other packet arrives for it.
   // Typed arrays are allocated for the whole capacity at once: the kernel
@@ -648,16 +658,18 @@ export class FlowTracker {
   private kId = new Float64Array(0);
   /** Touch counter of the slot's last packet (the LRU order, shared with Flow.touch). */
   private kTouch = new Float64Array(0);
-  /** Second SYN's record in rB, + 1 (0 = none). */
+  /** The latest later SYN's record in rB, + 1 (0 = none); earlier ones chain through rB.link. */
   private kR2 = new Int32Array(0);
   private touchSeq = 0;
   /** First SYN of each slot (indexed by slot). */
   private readonly rA = new SynRecords();
-  /** Second SYNs (a retransmission or a copy), allocated on demand. */
+  /** Later SYNs (retransmissions or copies), allocated on demand. */
   private readonly rB = new SynRecords();
   private rBUsed = 0;
   private rBFreeN = 0;
   private rBFree = new Int32Array(0);
+  /** kMaterialize's scratch: a flow's later SYN records, latest first. */
+  private readonly kOrder = new Int32Array(K_MAX_SYNS);
   /** The view compact flows are replayed through. */
   private readonly rv = new PacketView();
   /** Set while replaying: the TTL table already learnt from these packets when they arrived. */
@@ -781,7 +793,7 @@ export class FlowTracker {
         const fromC = this.kIsClient(k, src, v.srcPort);
         if (pureSyn && fromC && (flags & (FIN | RST)) === 0 && (v.seq | 0) === this.rA.seq[k]) {
           // retransmitted (or duplicated) SYN
-          if (this.kR2[k] === 0) {
+          if (this.kInfo[k]! >>> 8 < K_MAX_SYNS) {
             this.kAddSyn(k, v, frame, ts);
             return;
           }
@@ -1664,7 +1676,7 @@ export class FlowTracker {
     this.ttlTable.learn(v.ipVersion, v.src, v.ttl, v.ipId);
   }
 
-  /** The second SYN with the client's ISN: a retransmission, or the same packet captured twice. */
+  /** A later SYN with the client's ISN: a retransmission, or the same packet captured twice. */
   private kAddSyn(s: number, v: PacketView, frame: number, ts: number): void {
     let r: number;
     if (this.rBFreeN > 0) r = this.rBFree[--this.rBFreeN]!;
@@ -1672,24 +1684,38 @@ export class FlowTracker {
       r = this.rBUsed++;
       if (r >= this.rB.cap) this.rB.resize(Math.max(4096, this.rB.cap * 2));
     }
-    this.kR2[s] = r + 1;
     const B = this.rB;
-    const A = this.rA;
     B.store(r, v, frame, ts);
-    // isDuplicate() against the first packet (the only one in its ring yet;
-    // the server has sent nothing).
-    const dup =
-      B.seq[r] === A.seq[s] &&
-      B.ack[r] === A.ack[s] &&
-      (B.pack[r]! & 0x1ff) + B.len[r]! * 512 === (A.pack[s]! & 0x1ff) + A.len[s]! * 512 &&
-      B.win[r] === A.win[s] &&
-      B.ipId[r] === A.ipId[s] &&
-      B.sig[r] === A.sig[s] &&
-      ts - A.ts[s]! <= DUPLICATE_WINDOW_S &&
-      ts >= A.ts[s]! - DUPLICATE_WINDOW_S;
+    // isDuplicate(): the same as one of the last two SYNs that were not
+    // copies themselves (the server has sent nothing, so that count matches).
+    let dup = false;
+    let seen = 0;
+    for (let q = this.kR2[s]!; seen < 2; q = B.link[q - 1]!) {
+      const R = q === 0 ? this.rA : B;
+      const x = q === 0 ? s : q - 1;
+      if (q === 0 || (B.pack[x]! & REC_DUP) === 0) {
+        seen++;
+        if (
+          B.seq[r] === R.seq[x] &&
+          B.ack[r] === R.ack[x] &&
+          (B.pack[r]! & 0x1ff) + B.len[r]! * 512 === (R.pack[x]! & 0x1ff) + R.len[x]! * 512 &&
+          B.win[r] === R.win[x] &&
+          B.ipId[r] === R.ipId[x] &&
+          B.sig[r] === R.sig[x] &&
+          ts - R.ts[x]! <= DUPLICATE_WINDOW_S &&
+          ts >= R.ts[x]! - DUPLICATE_WINDOW_S
+        ) {
+          dup = true;
+          break;
+        }
+      }
+      if (q === 0) break;
+    }
+    B.link[r] = this.kR2[s]!;
+    this.kR2[s] = r + 1;
     if (dup) B.pack[r] = B.pack[r]! | REC_DUP;
-    else if (2 <= TTL_LEARN_PACKETS) this.ttlTable.learn(v.ipVersion, v.src, v.ttl, v.ipId);
-    this.kInfo[s] = (this.kInfo[s]! & 0xff) | (2 << 8);
+    else if (this.kSyns(s) <= TTL_LEARN_PACKETS) this.ttlTable.learn(v.ipVersion, v.src, v.ttl, v.ipId);
+    this.kInfo[s] = this.kInfo[s]! + (1 << 8);
     this.kListUnlink(s);
     this.kListAppend(s);
     this.kTouch[s] = ++this.touchSeq;
@@ -1697,23 +1723,32 @@ export class FlowTracker {
 
   /** Time of the last SYN that was not a duplicate copy. */
   private kLastSynTs(s: number): number {
-    const r2 = this.kR2[s]!;
-    if (r2 !== 0 && (this.rB.pack[r2 - 1]! & REC_DUP) === 0) return this.rB.ts[r2 - 1]!;
+    const B = this.rB;
+    for (let q = this.kR2[s]!; q !== 0; q = B.link[q - 1]!) if ((B.pack[q - 1]! & REC_DUP) === 0) return B.ts[q - 1]!;
     return this.rA.ts[s]!;
   }
 
   /** SYNs that were not duplicate copies. */
   private kSyns(s: number): number {
-    const r2 = this.kR2[s]!;
-    return r2 !== 0 && (this.rB.pack[r2 - 1]! & REC_DUP) === 0 ? 2 : 1;
+    const B = this.rB;
+    let n = 1;
+    for (let q = this.kR2[s]!; q !== 0; q = B.link[q - 1]!) if ((B.pack[q - 1]! & REC_DUP) === 0) n++;
+    return n;
   }
 
-  /** synDue() of a compact flow. */
+  /** synDue() of a compact flow: the gap is between its last two SYNs (not copies). */
   private kSynDue(s: number): number {
-    const first = this.rA.ts[s]!;
-    const last = this.kLastSynTs(s);
-    const gap = this.kSyns(s) > 1 ? last - first : 0;
-    return last + Math.max(this.synTimeoutS, 2.5 * gap);
+    const B = this.rB;
+    let last = -1;
+    let prev = -1;
+    for (let q = this.kR2[s]!; q !== 0 && prev < 0; q = B.link[q - 1]!) {
+      if ((B.pack[q - 1]! & REC_DUP) !== 0) continue;
+      if (last < 0) last = q - 1;
+      else prev = q - 1;
+    }
+    const lastTs = last < 0 ? this.rA.ts[s]! : B.ts[last]!;
+    const gap = last < 0 ? 0 : lastTs - (prev < 0 ? this.rA.ts[s]! : B.ts[prev]!);
+    return lastTs + Math.max(this.synTimeoutS, 2.5 * gap);
   }
 
   /** Drop a slot from the compact tier (hash chain, list, free stack). */
@@ -1726,16 +1761,15 @@ export class FlowTracker {
       if (k !== 0) this.kHNext[k - 1] = this.kHNext[s]!;
     }
     this.kListUnlink(s);
-    const r2 = this.kR2[s]!;
-    if (r2 !== 0) {
+    for (let q = this.kR2[s]!; q !== 0; q = this.rB.link[q - 1]!) {
       if (this.rBFreeN >= this.rBFree.length) {
         const nf = new Int32Array(Math.max(4096, this.rBFree.length * 2));
         nf.set(this.rBFree);
         this.rBFree = nf;
       }
-      this.rBFree[this.rBFreeN++] = r2 - 1;
-      this.kR2[s] = 0;
+      this.rBFree[this.rBFreeN++] = q - 1;
     }
+    this.kR2[s] = 0;
     this.kHNext[s] = this.kFreeTop;
     this.kFreeTop = s + 1;
     this.kActive--;
@@ -1777,8 +1811,11 @@ export class FlowTracker {
     this.replaying = true;
     try {
       this.kReplay(f, this.rA, s);
-      const r2 = this.kR2[s]!;
-      if (r2 !== 0) this.kReplay(f, this.rB, r2 - 1);
+      // the later SYNs, oldest first (the chain runs from the latest)
+      const order = this.kOrder;
+      let n = 0;
+      for (let q = this.kR2[s]!; q !== 0; q = this.rB.link[q - 1]!) order[n++] = q - 1;
+      while (n > 0) this.kReplay(f, this.rB, order[--n]!);
     } finally {
       this.replaying = false;
     }
