@@ -86,6 +86,8 @@ export interface SourceMeta {
 export const DEFAULT_SYN_TIMEOUT_S = 3;
 export const DEFAULT_MAX_FLOWS = 1_000_000;
 export const DEFAULT_MAX_EXAMPLES = 5;
+/** Connections emitted per step at the end of a capture (between afterBatch calls). */
+const FINISH_STEP = 8192;
 
 /** Analyze capture files ("-" = stdin). Several files are merged in timestamp order. */
 export async function analyze(paths: string | string[], opts: AnalyzeOptions = {}): Promise<Report> {
@@ -225,7 +227,15 @@ export async function analyzeSource(
   if (lastLink !== -1) linkCounts.set(lastLink, (linkCounts.get(lastLink) ?? 0) + lastLinkCount);
   // The tracker sees only TCP/ICMP; the capture's real end (a trailing ARP or
   // ping shows it kept running) decides unanswered vs pending.
-  tracker.finish(lastSec === -Infinity ? undefined : lastSec + lastNsec / 1e9);
+  const endTs = lastSec === -Infinity ? undefined : lastSec + lastNsec / 1e9;
+  // The connections still in the table, in steps, each followed by
+  // afterBatch (a writer thread's backpressure) as between packet batches.
+  while (!tracker.finishSome(FINISH_STEP, endTs)) {
+    if (opts.afterBatch) {
+      const wait = opts.afterBatch();
+      if (wait !== null) await wait;
+    }
+  }
   if (opts.onProgress) {
     opts.onProgress({ bytesRead: source.bytesRead, totalBytes: source.totalBytes, packets, connections: connectionCount });
   }

@@ -621,6 +621,8 @@ export class FlowTracker {
   private readonly scratchA = new Uint32Array(4);
   private readonly addrs = new AddrTextCache(ADDR_CACHE);
   private finished = false;
+  /** finishSome() in progress: the flows left at the end, by id, and how far it got. */
+  private fin: { rest: Flow[]; ks: Int32Array; n: number; i: number; j: number } | null = null;
 
   // ---- compact tier: SYN-only flows in typed arrays (struct of arrays, by slot).
   // A SYN flood, a scan or clients retrying a dead service fill the table with
@@ -1479,23 +1481,42 @@ export class FlowTracker {
    * synTimeoutS after its last SYN, else "unanswered".
    */
   finish(captureEndTs?: number): void {
-    if (this.finished) return;
-    this.finished = true;
-    if (captureEndTs !== undefined && captureEndTs > this.maxTs) this.maxTs = captureEndTs;
-    const rest = this.tableFlows();
-    rest.sort((x, y) => x.id - y.id);
-    // Compact flows, merged in by connection id (never all materialised at once).
-    const ks = new Int32Array(this.kActive);
-    let n = 0;
-    for (let k = this.kHead; k !== 0; k = this.kNext[k - 1]!) ks[n++] = k - 1;
-    const ids = this.kId;
-    ks.sort((x, y) => ids[x]! - ids[y]!);
-    let j = 0;
-    for (const f of rest) {
-      while (j < n && ids[ks[j]!]! < f.id) this.kEmit(ks[j++]!, EMIT_FINISH);
-      this.emit(f, EMIT_FINISH);
+    while (!this.finishSome(Infinity, captureEndTs)) {
+      /* all at once */
     }
-    while (j < n) this.kEmit(ks[j++]!, EMIT_FINISH);
+  }
+
+  /**
+   * finish() in steps of at most `max` connections, so that the caller can
+   * let its consumer catch up between steps (a capture that ends with a
+   * million SYN-only flows in the table would otherwise have all of them in
+   * flight to the report at once). True when every connection is out.
+   */
+  finishSome(max: number, captureEndTs?: number): boolean {
+    if (this.finished) return true;
+    let st = this.fin;
+    if (st === null) {
+      if (captureEndTs !== undefined && captureEndTs > this.maxTs) this.maxTs = captureEndTs;
+      const rest = this.tableFlows();
+      rest.sort((x, y) => x.id - y.id);
+      // Compact flows, merged in by connection id (never all materialised at once).
+      const ks = new Int32Array(this.kActive);
+      let n = 0;
+      for (let k = this.kHead; k !== 0; k = this.kNext[k - 1]!) ks[n++] = k - 1;
+      const ids = this.kId;
+      ks.sort((x, y) => ids[x]! - ids[y]!);
+      st = this.fin = { rest, ks, n, i: 0, j: 0 };
+    }
+    const { rest, ks, n } = st;
+    const ids = this.kId;
+    for (let left = max; left > 0 && (st.i < rest.length || st.j < n); left--) {
+      if (st.j < n && (st.i >= rest.length || ids[ks[st.j]!]! < rest[st.i]!.id)) this.kEmit(ks[st.j++]!, EMIT_FINISH);
+      else this.emit(rest[st.i++]!, EMIT_FINISH);
+    }
+    if (st.i < rest.length || st.j < n) return false;
+    this.finished = true;
+    this.fin = null;
+    return true;
   }
 
   /** Live view: SYNs waiting for an answer now (oldest first). */

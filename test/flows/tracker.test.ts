@@ -473,6 +473,35 @@ describe("table bound and time", () => {
     }
   });
 
+  it("finishSome() hands out the connections left at the end in steps, in the same order as finish()", () => {
+    const feed = (h: Harness) => {
+      for (let i = 0; i < 40; i++) {
+        h.seg({ from: "c", flags: "SYN", seq: C + i, t: i * 0.01 }, { cport: 3000 + i });
+        if (i % 3 === 0) h.seg({ from: "s", flags: "SYN,ACK", seq: S, ack: C + i + 1, t: i * 0.01 + 0.001 }, { cport: 3000 + i });
+      }
+    };
+    for (const compactAbove of [0, 1 << 20]) {
+      const all = new Harness("10.0.0.1", 40000, "10.0.0.5", 80, { compactAbove });
+      feed(all);
+      all.tracker.finish(T0 + 5);
+      const expected = all.conns.map((c) => [c.id, c.outcome]);
+      expect(new Set(expected.map((e) => e[1]))).toEqual(new Set(["synack-unacked", "unanswered"]));
+      const stepped = new Harness("10.0.0.1", 40000, "10.0.0.5", 80, { compactAbove });
+      feed(stepped);
+      const sizes: number[] = [];
+      let done = false;
+      while (!done) {
+        const before = stepped.conns.length;
+        done = stepped.tracker.finishSome(7, T0 + 5);
+        sizes.push(stepped.conns.length - before);
+      }
+      expect(sizes).toEqual([7, 7, 7, 7, 7, 5]);
+      expect(stepped.conns.map((c) => [c.id, c.outcome])).toEqual(expected);
+      expect(stepped.tracker.finishSome(7)).toBe(true); // done stays done
+      expect(stepped.conns.length).toBe(40);
+    }
+  });
+
   it("advance() emits unanswered SYNs once due, but not while the client is still backing off", () => {
     const h = new Harness();
     h.seg({ from: "c", flags: "SYN", seq: C, t: 0 });
