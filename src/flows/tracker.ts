@@ -220,6 +220,10 @@ const REC_DUP = 1 << 19;
  * gives up, Windows 3); one more makes it a full Flow.
  */
 const K_MAX_SYNS = 8;
+/** A compact flow's record of a RST (rB only): from the server, if set (else from the client). */
+const REC_SERVER = 1 << 20;
+/** kInfo: the compact flow ended with a RST (it waits in the closed list, kc*). */
+const K_CLOSED = 1 << 16;
 /** Slots of the address text cache (a power of two). */
 const ADDR_CACHE = 8192;
 /** Compact tier slots allocated at once (typed arrays: pages are touched only as slots are used). */
@@ -505,7 +509,7 @@ class SynRecords {
   /** Duplicate signature: TSval, else the first SACK edge, else -1. */
   sig = new Int32Array(0);
   len = new Int32Array(0);
-  /** flags | ttl << 9 | REC_TS | REC_DUP. */
+  /** flags | ttl << 9 | REC_TS | REC_DUP | REC_SERVER. */
   pack = new Int32Array(0);
   win = new Uint16Array(0);
   /** rB only: the flow's previous later SYN's record + 1 (0 = the previous one is its first SYN, in rA). */
@@ -628,7 +632,9 @@ export class FlowTracker {
   // A SYN flood, a scan or clients retrying a dead service fill the table with
   // flows that are SYNs and nothing else; as objects those cost ~3 KB each.
   // Here a slot keeps the endpoints and the raw fields of up to K_MAX_SYNS SYN
-  // packets (~110 bytes, and ~46 more per retransmission),
+  // packets (~110 bytes, and ~46 more per retransmission), and the RST that
+  // ends one (a scan of closed ports, "connection refused" at a high rate: the
+  // flow then waits out its linger in the closed list kc*),
   // and the flow is replayed through segment() (the one code path for
   // verdicts) when it leaves or when any other packet arrives for it.
   // Typed arrays are allocated for the whole capacity at once: the kernel
@@ -641,6 +647,9 @@ export class FlowTracker {
   private kFreeTop = 0;
   private kHead = 0;
   private kTail = 0;
+  /** Compact flows ended by a RST, in the order they ended (linked through kPrev/kNext too). */
+  private kcHead = 0;
+  private kcTail = 0;
   private kMask = 0;
   private kBuckets = new Int32Array(0);
   private kHash = new Int32Array(0);
@@ -653,7 +662,7 @@ export class FlowTracker {
   private kAddr6 = new Int32Array(0);
   /** cp << 16 | sp. */
   private kPorts = new Int32Array(0);
-  /** ipVersion | records << 8. */
+  /** ipVersion | records << 8 | K_CLOSED. */
   private kInfo = new Int32Array(0);
   /** First SYN's options: (mss + 1) | (windowScale + 1) << 17 | sackPermitted << 26. */
   private kOpt = new Int32Array(0);
@@ -720,8 +729,12 @@ export class FlowTracker {
     while (this.kHead !== 0 && this.kSynDue(this.kHead - 1) + SYN_GRACE_S <= now) {
       this.kEmit(this.kHead - 1, EMIT_DUE);
     }
+    while (this.kcHead !== 0 && this.kEndTs(this.kcHead - 1) + CLOSE_LINGER_S < now) {
+      this.kEmit(this.kcHead - 1, EMIT_LINGER);
+    }
     let due = Infinity;
     if (this.closedHead !== null) due = this.closedHead.endTs + CLOSE_LINGER_S;
+    if (this.kcHead !== 0) due = Math.min(due, this.kEndTs(this.kcHead - 1) + CLOSE_LINGER_S);
     if (this.synHead !== null) due = Math.min(due, this.synDue(this.synHead) + SYN_GRACE_S);
     if (this.kHead !== 0) due = Math.min(due, this.kSynDue(this.kHead - 1) + SYN_GRACE_S);
     this.dueAt = due;
@@ -793,15 +806,22 @@ export class FlowTracker {
       const k = this.kLookup(v.ipVersion, src, v.srcPort, dst, v.dstPort, h);
       if (k >= 0) {
         const fromC = this.kIsClient(k, src, v.srcPort);
-        if (pureSyn && fromC && (flags & (FIN | RST)) === 0 && (v.seq | 0) === this.rA.seq[k]) {
+        const info = this.kInfo[k]!;
+        const closed = (info & K_CLOSED) !== 0;
+        const room = ((info >>> 8) & 0xff) < K_MAX_SYNS;
+        if (!closed && pureSyn && fromC && (flags & (FIN | RST)) === 0 && (v.seq | 0) === this.rA.seq[k]) {
           // retransmitted (or duplicated) SYN
-          if (this.kInfo[k]! >>> 8 < K_MAX_SYNS) {
+          if (room) {
             this.kAddSyn(k, v, frame, ts);
             return;
           }
           f = promoted = this.kPromote(k);
         } else if (pureSyn && fromC && (v.seq | 0) !== this.rA.seq[k]) {
           this.kEmit(k, EMIT_REUSE); // port reuse: a new connection (below)
+        } else if (!closed && room && (flags & (RST | SYN | FIN)) === RST) {
+          // refused (or aborted by the client): the flow ends here, still compact
+          this.kAddRst(k, v, frame, ts, fromC);
+          return;
         } else {
           f = promoted = this.kPromote(k);
         }
@@ -869,6 +889,7 @@ export class FlowTracker {
     while (this.stats.active >= this.maxFlows) {
       const lru = this.leastRecent();
       if (this.closedHead !== null) this.emit(this.closedHead, EMIT_LINGER);
+      else if (this.kcHead !== 0) this.kEmit(this.kcHead - 1, EMIT_LINGER);
       else if (lru !== null && (this.kHead === 0 || this.touchAt[lru.slot]! < this.kTouch[this.kHead - 1]!)) this.emit(lru, EMIT_EVICT);
       else if (this.kHead !== 0) this.kEmit(this.kHead - 1, EMIT_EVICT);
       else break;
@@ -1454,6 +1475,9 @@ export class FlowTracker {
       if (this.synDue(f) <= nowSec) this.emit(f, EMIT_DUE);
       f = next;
     }
+    while (this.kcHead !== 0 && this.kEndTs(this.kcHead - 1) + CLOSE_LINGER_S < nowSec) {
+      this.kEmit(this.kcHead - 1, EMIT_LINGER);
+    }
     let k = this.kHead;
     while (k !== 0 && this.kLastSynTs(k - 1) + this.synTimeoutS <= nowSec) {
       const next = this.kNext[k - 1]!;
@@ -1503,6 +1527,7 @@ export class FlowTracker {
       const ks = new Int32Array(this.kActive);
       let n = 0;
       for (let k = this.kHead; k !== 0; k = this.kNext[k - 1]!) ks[n++] = k - 1;
+      for (let k = this.kcHead; k !== 0; k = this.kNext[k - 1]!) ks[n++] = k - 1;
       const ids = this.kId;
       ks.sort((x, y) => ids[x]! - ids[y]!);
       st = this.fin = { rest, ks, n, i: 0, j: 0 };
@@ -1585,10 +1610,12 @@ export class FlowTracker {
     while (nb < cap) nb *= 2;
     this.kBuckets = new Int32Array(nb);
     this.kMask = nb - 1;
-    for (let k = this.kHead; k !== 0; k = this.kNext[k - 1]!) {
-      const i = this.kHash[k - 1]! & this.kMask;
-      this.kHNext[k - 1] = this.kBuckets[i]!;
-      this.kBuckets[i] = k;
+    for (const head of [this.kHead, this.kcHead]) {
+      for (let k = head; k !== 0; k = this.kNext[k - 1]!) {
+        const i = this.kHash[k - 1]! & this.kMask;
+        this.kHNext[k - 1] = this.kBuckets[i]!;
+        this.kBuckets[i] = k;
+      }
     }
   }
 
@@ -1653,6 +1680,57 @@ export class FlowTracker {
     }
     if (n !== 0) this.kPrev[n - 1] = p;
     else this.kTail = p;
+  }
+
+  private kcAppend(s: number): void {
+    this.kPrev[s] = this.kcTail;
+    this.kNext[s] = 0;
+    if (this.kcTail !== 0) this.kNext[this.kcTail - 1] = s + 1;
+    else {
+      this.kcHead = s + 1;
+      this.dueAt = -Infinity;
+    }
+    this.kcTail = s + 1;
+  }
+
+  private kcUnlink(s: number): void {
+    const p = this.kPrev[s]!;
+    const n = this.kNext[s]!;
+    if (p !== 0) this.kNext[p - 1] = n;
+    else {
+      this.kcHead = n;
+      this.dueAt = -Infinity;
+    }
+    if (n !== 0) this.kPrev[n - 1] = p;
+    else this.kcTail = p;
+  }
+
+  /** When a compact flow ended: its last record is the RST. */
+  private kEndTs(s: number): number {
+    return this.rB.ts[this.kR2[s]! - 1]!;
+  }
+
+  /**
+   * A RST for a SYN-only compact flow (refused, or aborted by the client):
+   * recorded like its SYNs; the flow ends and waits out its linger in the
+   * compact closed list instead of becoming a full Flow.
+   */
+  private kAddRst(s: number, v: PacketView, frame: number, ts: number, fromClient: boolean): void {
+    let r: number;
+    if (this.rBFreeN > 0) r = this.rBFree[--this.rBFreeN]!;
+    else {
+      r = this.rBUsed++;
+      if (r >= this.rB.cap) this.rB.resize(Math.max(4096, this.rB.cap * 2));
+    }
+    const B = this.rB;
+    B.store(r, v, frame, ts);
+    if (!fromClient) B.pack[r] = B.pack[r]! | REC_SERVER;
+    B.link[r] = this.kR2[s]!;
+    this.kR2[s] = r + 1;
+    this.kInfo[s] = (this.kInfo[s]! + (1 << 8)) | K_CLOSED;
+    this.kListUnlink(s);
+    this.kcAppend(s);
+    this.kTouch[s] = ++this.touchSeq;
   }
 
   /** A new connection whose first packet is a plain SYN from its client. */
@@ -1745,7 +1823,7 @@ export class FlowTracker {
   /** Time of the last SYN that was not a duplicate copy. */
   private kLastSynTs(s: number): number {
     const B = this.rB;
-    for (let q = this.kR2[s]!; q !== 0; q = B.link[q - 1]!) if ((B.pack[q - 1]! & REC_DUP) === 0) return B.ts[q - 1]!;
+    for (let q = this.kR2[s]!; q !== 0; q = B.link[q - 1]!) if ((B.pack[q - 1]! & (REC_DUP | RST)) === 0) return B.ts[q - 1]!;
     return this.rA.ts[s]!;
   }
 
@@ -1753,7 +1831,7 @@ export class FlowTracker {
   private kSyns(s: number): number {
     const B = this.rB;
     let n = 1;
-    for (let q = this.kR2[s]!; q !== 0; q = B.link[q - 1]!) if ((B.pack[q - 1]! & REC_DUP) === 0) n++;
+    for (let q = this.kR2[s]!; q !== 0; q = B.link[q - 1]!) if ((B.pack[q - 1]! & (REC_DUP | RST)) === 0) n++;
     return n;
   }
 
@@ -1763,7 +1841,7 @@ export class FlowTracker {
     let last = -1;
     let prev = -1;
     for (let q = this.kR2[s]!; q !== 0 && prev < 0; q = B.link[q - 1]!) {
-      if ((B.pack[q - 1]! & REC_DUP) !== 0) continue;
+      if ((B.pack[q - 1]! & (REC_DUP | RST)) !== 0) continue;
       if (last < 0) last = q - 1;
       else prev = q - 1;
     }
@@ -1781,7 +1859,8 @@ export class FlowTracker {
       while (k !== 0 && this.kHNext[k - 1] !== s + 1) k = this.kHNext[k - 1]!;
       if (k !== 0) this.kHNext[k - 1] = this.kHNext[s]!;
     }
-    this.kListUnlink(s);
+    if ((this.kInfo[s]! & K_CLOSED) !== 0) this.kcUnlink(s);
+    else this.kListUnlink(s);
     for (let q = this.kR2[s]!; q !== 0; q = this.rB.link[q - 1]!) {
       if (this.rBFreeN >= this.rBFree.length) {
         const nf = new Int32Array(Math.max(4096, this.rBFree.length * 2));
@@ -1860,7 +1939,25 @@ export class FlowTracker {
     v.payloadLen = R.len[r]!;
     v.window = R.win[r]!;
     v.ipId = R.ipId[r]!;
-    this.segment(f, v, R.frame[r]!, R.ts[r]!, true);
+    if ((pack & REC_SERVER) === 0) {
+      this.segment(f, v, R.frame[r]!, R.ts[r]!, true);
+      return;
+    }
+    // from the server: swap the endpoints for this packet
+    this.swapEnds(v);
+    this.segment(f, v, R.frame[r]!, R.ts[r]!, false);
+    this.swapEnds(v);
+  }
+
+  private swapEnds(v: PacketView): void {
+    for (let i = 0; i < 4; i++) {
+      const w = v.src[i]!;
+      v.src[i] = v.dst[i]!;
+      v.dst[i] = w;
+    }
+    const p = v.srcPort;
+    v.srcPort = v.dstPort;
+    v.dstPort = p;
   }
 
   /** Something other than a client SYN arrived for a compact flow: make it a full Flow in the table. */
@@ -1873,6 +1970,9 @@ export class FlowTracker {
     // A packet about it (the one that promotes it) makes it active now.
     this.lruTouch(f);
     if (this.stats.active - this.kActive > this.buckets.length) this.grow();
+    // Ended by a RST while compact: back to lingering, in the full closed list
+    // (at its tail: it leaves a little later than it would have).
+    if (f.ended) this.auxAppend(f, AUX_CLOSED);
     return f;
   }
 

@@ -91,6 +91,40 @@ describe("compact tier", () => {
     expect(on.stats.evicted).toBe(off.stats.evicted);
   });
 
+  test("refused and aborted attempts stay compact while they linger; what comes after the RST: same as the object path", () => {
+    const run = (compactAbove: number) => {
+      const h = new Harness("10.0.0.1", 40000, "10.0.0.5", 80, { compactAbove });
+      const after = [
+        () => undefined, // nothing more
+        (p: number, t: number) => h.seg({ from: "s", flags: "RST,ACK", seq: 0, ack: 1001, t: t + 0.001, ipId: 77 }, { cport: p }), // a copy
+        (p: number, t: number) => h.seg({ from: "c", flags: "SYN", seq: 1000, t: t + 1 }, { cport: p }), // the client did not see it
+        (p: number, t: number) => h.seg({ from: "c", flags: "SYN", seq: 5000, t: t + 0.5 }, { cport: p }), // a new attempt, same port
+        (p: number, t: number) => h.seg({ from: "s", flags: "SYN,ACK", seq: 9, ack: 1001, t: t + 0.01 }, { cport: p }), // a late answer
+        (p: number, t: number) => h.seg({ from: "c", flags: "ACK", seq: 1001, ack: 10, t: t + 0.02 }, { cport: p }),
+      ];
+      for (let i = 0; i < 120; i++) {
+        const p = 5000 + i;
+        const t = i * 0.9; // lingers overlap, some end before the next
+        h.seg({ from: "c", flags: "SYN", seq: 1000, t }, { cport: p });
+        if (i % 4 === 0) h.seg({ from: "c", flags: "SYN", seq: 1000, t: t + 0.2 }, { cport: p });
+        const tr = t + 0.3;
+        if (i % 3 === 2) h.seg({ from: "c", flags: "RST", seq: 1001, t: tr }, { cport: p });
+        else h.seg({ from: "s", flags: "RST,ACK", seq: 0, ack: 1001, t: tr, ipId: 77 }, { cport: p });
+        after[i % after.length]!(p, tr);
+      }
+      const conns = h.finish();
+      return { json: [...conns].sort((a, b) => a.id - b.id).map(connectionJsonText), stats: { ...h.tracker.stats } };
+    };
+    const off = run(1e9);
+    const on = run(0);
+    expect(on.json.length).toBeGreaterThan(120);
+    expect(on.json.filter((j) => j.includes('"outcome":"refused"')).length).toBeGreaterThan(50);
+    expect(on.json.filter((j) => j.includes('"outcome":"aborted-by-client"')).length).toBeGreaterThan(20);
+    expect(on.json).toEqual(off.json);
+    expect(on.stats.duplicates).toBe(off.stats.duplicates);
+    expect(on.stats.duplicates).toBeGreaterThan(0);
+  });
+
   test("a flood larger than the table: evictions counted, every attempt reported once, same as the object path", async () => {
     const run = (compactAbove: number) => {
       const h = new Harness("10.0.0.1", 40000, "10.0.0.5", 80, { maxFlows: 100, compactAbove });
