@@ -1659,50 +1659,33 @@ export class FlowTracker {
     return (this.kInfo[s]! & 0xff) === 6 ? this.kAddr6[s * 6 + side * 3 + w - 1]! : 0;
   }
 
-  private kListAppend(s: number): void {
-    this.kPrev[s] = this.kTail;
+  /** Slot s to the end of the waiting-SYN list, or (closed) of the closed list. */
+  private kListAppend(s: number, closed = false): void {
+    const tail = closed ? this.kcTail : this.kTail;
+    this.kPrev[s] = tail;
     this.kNext[s] = 0;
-    if (this.kTail !== 0) this.kNext[this.kTail - 1] = s + 1;
+    if (tail !== 0) this.kNext[tail - 1] = s + 1;
     else {
-      this.kHead = s + 1;
-      this.dueAt = -Infinity;
+      if (closed) this.kcHead = s + 1;
+      else this.kHead = s + 1;
+      this.dueAt = -Infinity; // a new head
     }
-    this.kTail = s + 1;
+    if (closed) this.kcTail = s + 1;
+    else this.kTail = s + 1;
   }
 
-  private kListUnlink(s: number): void {
+  private kListUnlink(s: number, closed = false): void {
     const p = this.kPrev[s]!;
     const n = this.kNext[s]!;
     if (p !== 0) this.kNext[p - 1] = n;
     else {
-      this.kHead = n;
-      this.dueAt = -Infinity;
+      if (closed) this.kcHead = n;
+      else this.kHead = n;
+      this.dueAt = -Infinity; // a new head
     }
     if (n !== 0) this.kPrev[n - 1] = p;
+    else if (closed) this.kcTail = p;
     else this.kTail = p;
-  }
-
-  private kcAppend(s: number): void {
-    this.kPrev[s] = this.kcTail;
-    this.kNext[s] = 0;
-    if (this.kcTail !== 0) this.kNext[this.kcTail - 1] = s + 1;
-    else {
-      this.kcHead = s + 1;
-      this.dueAt = -Infinity;
-    }
-    this.kcTail = s + 1;
-  }
-
-  private kcUnlink(s: number): void {
-    const p = this.kPrev[s]!;
-    const n = this.kNext[s]!;
-    if (p !== 0) this.kNext[p - 1] = n;
-    else {
-      this.kcHead = n;
-      this.dueAt = -Infinity;
-    }
-    if (n !== 0) this.kPrev[n - 1] = p;
-    else this.kcTail = p;
   }
 
   /** When a compact flow ended: its last record is the RST. */
@@ -1729,7 +1712,7 @@ export class FlowTracker {
     this.kR2[s] = r + 1;
     this.kInfo[s] = (this.kInfo[s]! + (1 << 8)) | K_CLOSED;
     this.kListUnlink(s);
-    this.kcAppend(s);
+    this.kListAppend(s, true);
     this.kTouch[s] = ++this.touchSeq;
   }
 
@@ -1859,8 +1842,7 @@ export class FlowTracker {
       while (k !== 0 && this.kHNext[k - 1] !== s + 1) k = this.kHNext[k - 1]!;
       if (k !== 0) this.kHNext[k - 1] = this.kHNext[s]!;
     }
-    if ((this.kInfo[s]! & K_CLOSED) !== 0) this.kcUnlink(s);
-    else this.kListUnlink(s);
+    this.kListUnlink(s, (this.kInfo[s]! & K_CLOSED) !== 0);
     for (let q = this.kR2[s]!; q !== 0; q = this.rB.link[q - 1]!) {
       if (this.rBFreeN >= this.rBFree.length) {
         const nf = new Int32Array(Math.max(4096, this.rBFree.length * 2));
