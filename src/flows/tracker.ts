@@ -1693,18 +1693,21 @@ export class FlowTracker {
     return this.rB.ts[this.kR2[s]! - 1]!;
   }
 
+  /** A free record in rB (for a packet after a compact flow's first SYN). */
+  private rBAlloc(): number {
+    if (this.rBFreeN > 0) return this.rBFree[--this.rBFreeN]!;
+    const r = this.rBUsed++;
+    if (r >= this.rB.cap) this.rB.resize(Math.max(4096, this.rB.cap * 2));
+    return r;
+  }
+
   /**
    * A RST for a SYN-only compact flow (refused, or aborted by the client):
    * recorded like its SYNs; the flow ends and waits out its linger in the
    * compact closed list instead of becoming a full Flow.
    */
   private kAddRst(s: number, v: PacketView, frame: number, ts: number, fromClient: boolean): void {
-    let r: number;
-    if (this.rBFreeN > 0) r = this.rBFree[--this.rBFreeN]!;
-    else {
-      r = this.rBUsed++;
-      if (r >= this.rB.cap) this.rB.resize(Math.max(4096, this.rB.cap * 2));
-    }
+    const r = this.rBAlloc();
     const B = this.rB;
     B.store(r, v, frame, ts);
     if (!fromClient) B.pack[r] = B.pack[r]! | REC_SERVER;
@@ -1760,12 +1763,7 @@ export class FlowTracker {
 
   /** A later SYN with the client's ISN: a retransmission, or the same packet captured twice. */
   private kAddSyn(s: number, v: PacketView, frame: number, ts: number): void {
-    let r: number;
-    if (this.rBFreeN > 0) r = this.rBFree[--this.rBFreeN]!;
-    else {
-      r = this.rBUsed++;
-      if (r >= this.rB.cap) this.rB.resize(Math.max(4096, this.rB.cap * 2));
-    }
+    const r = this.rBAlloc();
     const B = this.rB;
     B.store(r, v, frame, ts);
     // isDuplicate(): the same as one of the last two SYNs that were not
