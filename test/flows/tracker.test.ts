@@ -531,6 +531,26 @@ describe("table bound and time", () => {
     expect(h.conns.length).toBe(2000);
   });
 
+  it("advance() emits refused and aborted attempts after their linger, from either tier", () => {
+    for (const compactAbove of [0, 1 << 20]) {
+      const h = new Harness("10.0.0.1", 40000, "10.0.0.5", 80, { compactAbove });
+      h.seg({ from: "c", flags: "SYN", seq: C, t: 0 }, { cport: 1 });
+      h.seg({ from: "s", flags: "RST,ACK", seq: 0, ack: C + 1, t: 0.001 }, { cport: 1 });
+      h.seg({ from: "c", flags: "SYN", seq: C, t: 0.5 }, { cport: 2 });
+      h.seg({ from: "c", flags: "RST", seq: C + 1, t: 0.6 }, { cport: 2 });
+      h.tracker.advance(T0 + 1.5);
+      expect(h.conns.length).toBe(0); // still lingering (late packets count)
+      h.tracker.advance(T0 + 2.1);
+      expect(h.conns.map((c) => [c.client.port, c.outcome])).toEqual([[1, "refused"]]);
+      h.tracker.advance(T0 + 2.7);
+      expect(h.conns.map((c) => [c.client.port, c.outcome])).toEqual([
+        [1, "refused"],
+        [2, "aborted-by-client"],
+      ]);
+      expect(h.tracker.stats.active).toBe(0);
+    }
+  });
+
   it("advance() never emits established flows", () => {
     const h = new Harness();
     h.handshake(0, C, S);
