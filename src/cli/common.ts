@@ -15,7 +15,7 @@ import type { NdjsonReportWriter } from "../report/ndjson.js";
 import type { Anonymizer } from "../report/anonymize.js";
 import * as fs from "node:fs";
 import * as v8 from "node:v8";
-import { Worker } from "node:worker_threads";
+import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
 import { BrokenPipe, Output, OutputError } from "./output.js";
 
 /** Stands for a lone "-" on the command line (see main.ts). */
@@ -373,6 +373,16 @@ const WORKER_URL = new URL("./json-worker.js", import.meta.url);
 const BATCH_NUMBERS = 1 << 18;
 /** Batches sent but not yet written; beyond it the reading side waits (memory stays bounded). */
 const MAX_IN_FLIGHT = 4;
+/**
+ * Beyond this many batches in flight, the reading side waits right where it
+ * is, in the middle of a batch of packets (Atomics.wait on a counter the
+ * writer thread bumps): one packet can make a million connections due at
+ * once (a capture that goes quiet after a flood), and they must not all be
+ * in flight. The wait gives up on a writer that makes no progress for
+ * STALL_MS (the run then ends with the writer's own error, not a hang).
+ */
+const MAX_IN_FLIGHT_SYNC = 8;
+const STALL_MS = 10_000;
 
 /**
  * runAndReport for json/ndjson with the report written on a worker thread
@@ -404,8 +414,25 @@ async function runWithWriterThread(
   // A small young generation: everything the writer allocates dies within a
   // batch, and it keeps the second heap (and peak RSS) small. Measured on the
   // 200k bench file: 4 MB was both the fastest and the smallest of 4/8/16/default.
+  // [batches written] (the writer thread adds 1 per batch and notifies).
+  const written = new Int32Array(new SharedArrayBuffer(4));
+  let sent = 0;
+  let stalled = false;
+  // The writer hands each batch's array back on its own port, read here
+  // synchronously (receiveMessageOnPort), so arrays are reused even while
+  // this thread waits in the middle of a batch of packets.
+  const recycled = new MessageChannel();
+  recycled.port1.unref();
+  const takeBack = () => {
+    for (let m = receiveMessageOnPort(recycled.port1); m !== undefined; m = receiveMessageOnPort(recycled.port1)) {
+      enc.recycle(m.message as Float64Array);
+    }
+  };
   const worker = new Worker(WORKER_URL, {
+    transferList: [recycled.port2],
     workerData: {
+      written,
+      recycle: recycled.port2,
       format: rendered ? "none" : a.format,
       output: rendered ? undefined : dash(a.output),
       diagnose: diagnoseThere ? { maxExamplesPerKind: maxExamples } : null,
@@ -425,8 +452,6 @@ async function runWithWriterThread(
       if (m.t === "ready") resolve();
       else if (m.t === "ack") {
         inFlight--;
-        const back = (m as { nums?: Float64Array }).nums;
-        if (back) enc.recycle(back);
         if (wake && inFlight <= MAX_IN_FLIGHT / 2) wake();
       } else if (m.t === "done") done?.();
       else if (m.t === "diagnosis") {
@@ -460,9 +485,22 @@ async function runWithWriterThread(
 
   const send = () => {
     if (enc.connections === 0) return;
+    takeBack();
     const b = enc.take();
     inFlight++;
+    sent++;
     worker.postMessage({ t: "batch", b }, [b.nums.buffer as ArrayBuffer]);
+    // Too far behind within one batch of packets: wait here for the writer.
+    let last = Atomics.load(written, 0);
+    let quiet = 0;
+    while (!stalled && sent - last > MAX_IN_FLIGHT_SYNC) {
+      if (Atomics.wait(written, 0, last, 100) === "timed-out") {
+        quiet += 100;
+        if (quiet >= STALL_MS) stalled = true;
+      } else quiet = 0;
+      last = Atomics.load(written, 0);
+    }
+    takeBack();
   };
   const tally = new VerdictTally(failOn, a.evidence !== undefined);
   const direct = anonymizer === null && a.evidence === undefined && extra.onConnection === undefined;
@@ -540,6 +578,7 @@ async function runWithWriterThread(
     out?.abort();
     throw e;
   } finally {
+    recycled.port1.close();
     await worker.terminate().catch(() => undefined);
   }
 }

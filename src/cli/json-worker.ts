@@ -10,9 +10,11 @@
  *
  * Messages in:  {t:"batch", b}  {t:"diagnose"}  {t:"end", report}  {t:"abort"}
  * Messages out: {t:"ready"}  {t:"ack"}  {t:"diagnosis", destinations, findings, examples}
+ *               and each batch's array back on workerData.recycle; workerData.written[0]
+ *               counts the batches written (Atomics: the main thread may be waiting on it).
  *               {t:"done"}  {t:"error", kind, message}
  */
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import { ConnectionDecoder, JsonReportWriter, type ConnectionBatch } from "../report/json.js";
 import { NdjsonReportWriter } from "../report/ndjson.js";
 import type { Report } from "../report/model.js";
@@ -22,7 +24,11 @@ import { BrokenPipe, Output, OutputError } from "./output.js";
 type In = { t: "batch"; b: ConnectionBatch } | { t: "diagnose" } | { t: "end"; report: Report } | { t: "abort" };
 
 const port = parentPort!;
-const { format, output, diagnose } = workerData as {
+const { format, output, diagnose, written, recycle } = workerData as {
+  /** Where each batch's array goes back to be filled again. */
+  recycle: MessagePort;
+  /** [batches written so far]: the main thread waits on it (Atomics) when it is far ahead. */
+  written: Int32Array;
   /** "none": diagnose only (text and markdown reports are rendered by the main thread from the diagnosis). */
   format: "json" | "ndjson" | "none";
   output: string | undefined;
@@ -31,6 +37,9 @@ const { format, output, diagnose } = workerData as {
 };
 
 function fail(e: unknown): void {
+  // Nothing more gets written: release a main thread waiting for progress.
+  Atomics.store(written, 0, 0x3fffffff);
+  Atomics.notify(written, 0);
   const kind = e instanceof BrokenPipe || (e as NodeJS.ErrnoException)?.code === "EPIPE" ? "pipe" : e instanceof OutputError ? "output" : "internal";
   port.postMessage({ t: "error", kind, message: e instanceof Error ? e.message : String(e) });
 }
@@ -71,7 +80,10 @@ if (opened) {
         // ndjson: lines go out batch by batch (the main thread sends one per batch of packets).
         if (format === "ndjson") o!.flush();
         // The array goes back to be filled again (no new 0.5-2 MB array per batch).
-        port.postMessage({ t: "ack", nums: m.b.nums }, [m.b.nums.buffer as ArrayBuffer]);
+        recycle.postMessage(m.b.nums, [m.b.nums.buffer as ArrayBuffer]);
+        port.postMessage({ t: "ack" });
+        Atomics.add(written, 0, 1);
+        Atomics.notify(written, 0);
       } else if (m.t === "diagnose") {
         const d = diagnoser!.finish();
         port.postMessage({ t: "diagnosis", destinations: d.destinations, findings: d.findings, examples: d.examples });
