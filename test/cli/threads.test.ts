@@ -8,6 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { execFileSync } from "node:child_process";
 import { CLI } from "../helpers/cli.js";
+import { synFlood } from "../../bench/synflood.js";
 
 const files = ["captures/busy.pcap", "captures/mixed.pcapng", "captures/reject6-port-unreachable.pcap"];
 
@@ -21,6 +22,29 @@ describe("--threads", () => {
     const two = run([...files, "--format", format, "--threads", "2"]);
     expect(one.length).toBeGreaterThan(1000);
     expect(two).toBe(one);
+  });
+
+  test("a million-style burst: a flood, then silence, then one packet that makes every flow due at once: same bytes", async () => {
+    const capture = async (count: number, startS: number): Promise<Buffer> => {
+      const parts: Buffer[] = [];
+      await synFlood({ count, startS, rate: 1_000_000, retryShare: 0 }, (chunk, len) => void parts.push(Buffer.from(chunk.subarray(0, len))), () => null);
+      return Buffer.concat(parts);
+    };
+    const flood = await capture(60_000, 1_704_067_200);
+    const late = await capture(1, 1_704_067_300);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "synsent-threads-"));
+    try {
+      const file = path.join(dir, "burst.pcap");
+      fs.writeFileSync(file, Buffer.concat([flood, late.subarray(24)])); // one pcap: the second file's records only
+      const one = run([file, "--format", "ndjson", "--threads", "1"]);
+      const two = run([file, "--format", "ndjson", "--threads", "2"]);
+      const lines = one.trimEnd().split("\n");
+      // 60 001 connections, then the summary line(s)
+      expect(lines.filter((l) => l.includes('"outcome":"unanswered"')).length).toBe(60_000);
+      expect(two).toBe(one);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("same bytes with --anonymize and -o FILE, from stdin", () => {
