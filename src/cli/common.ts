@@ -411,12 +411,11 @@ async function runWithWriterThread(
   let gotDiagnosis: (() => void) | null = null;
   const anonymizer = await makeAnonymizer(a);
   const enc = new ConnectionEncoder(BATCH_NUMBERS + 4096);
-  // A small young generation: everything the writer allocates dies within a
-  // batch, and it keeps the second heap (and peak RSS) small. Measured on the
-  // 200k bench file: 4 MB was both the fastest and the smallest of 4/8/16/default.
-  // [batches written] (the writer thread adds 1 per batch and notifies).
+  // [batches written] (the writer thread adds 1 per batch and notifies);
+  // batches in flight are those sent and not yet written.
   const written = new Int32Array(new SharedArrayBuffer(4));
   let sent = 0;
+  const inFlight = () => sent - Atomics.load(written, 0);
   let stalled = false;
   // The writer hands each batch's array back on its own port, read here
   // synchronously (receiveMessageOnPort), so arrays are reused even while
@@ -428,6 +427,9 @@ async function runWithWriterThread(
       enc.recycle(m.message as Float64Array);
     }
   };
+  // A small young generation: everything the writer allocates dies within a
+  // batch, and it keeps the second heap (and peak RSS) small. Measured on the
+  // 200k bench file: 4 MB was both the fastest and the smallest of 4/8/16/default.
   const worker = new Worker(WORKER_URL, {
     transferList: [recycled.port2],
     workerData: {
@@ -439,7 +441,6 @@ async function runWithWriterThread(
     },
     resourceLimits: { maxYoungGenerationSizeMb: 4 },
   });
-  let inFlight = 0;
   let wake: (() => void) | null = null;
   let failure: Error | null = null;
   let done: (() => void) | null = null;
@@ -451,8 +452,7 @@ async function runWithWriterThread(
     worker.on("message", (m: { t: string; kind?: string; message?: string }) => {
       if (m.t === "ready") resolve();
       else if (m.t === "ack") {
-        inFlight--;
-        if (wake && inFlight <= MAX_IN_FLIGHT / 2) wake();
+        if (wake && inFlight() <= MAX_IN_FLIGHT / 2) wake();
       } else if (m.t === "done") done?.();
       else if (m.t === "diagnosis") {
         const d = m as unknown as Pick<Report, "destinations" | "findings" | "examples">;
@@ -487,7 +487,6 @@ async function runWithWriterThread(
     if (enc.connections === 0) return;
     takeBack();
     const b = enc.take();
-    inFlight++;
     sent++;
     worker.postMessage({ t: "batch", b }, [b.nums.buffer as ArrayBuffer]);
     // Too far behind within one batch of packets: wait here for the writer.
@@ -500,7 +499,6 @@ async function runWithWriterThread(
       } else quiet = 0;
       last = Atomics.load(written, 0);
     }
-    takeBack();
   };
   const tally = new VerdictTally(failOn, a.evidence !== undefined);
   const direct = anonymizer === null && a.evidence === undefined && extra.onConnection === undefined;
@@ -537,7 +535,7 @@ async function runWithWriterThread(
           // ndjson is read as it is written (`| jq`, tail -f): what a batch of
           // packets finished goes out with it, as on one thread.
           if (a.format === "ndjson" && enc.connections > 0) send();
-          if (inFlight < MAX_IN_FLIGHT) return null;
+          if (inFlight() < MAX_IN_FLIGHT) return null;
           return new Promise<void>((resolve) => {
             wake = () => {
               wake = null;

@@ -10,9 +10,10 @@
  *
  * Messages in:  {t:"batch", b}  {t:"diagnose"}  {t:"end", report}  {t:"abort"}
  * Messages out: {t:"ready"}  {t:"ack"}  {t:"diagnosis", destinations, findings, examples}
- *               and each batch's array back on workerData.recycle; workerData.written[0]
- *               counts the batches written (Atomics: the main thread may be waiting on it).
  *               {t:"done"}  {t:"error", kind, message}
+ * Besides: each batch's array goes back on workerData.recycle, and
+ * workerData.written[0] counts the batches written (Atomics: the main thread
+ * may be waiting on it; it is bumped before the batch's ack is posted).
  */
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import { ConnectionDecoder, JsonReportWriter, type ConnectionBatch } from "../report/json.js";
@@ -81,9 +82,9 @@ if (opened) {
         if (format === "ndjson") o!.flush();
         // The array goes back to be filled again (no new 0.5-2 MB array per batch).
         recycle.postMessage(m.b.nums, [m.b.nums.buffer as ArrayBuffer]);
-        port.postMessage({ t: "ack" });
         Atomics.add(written, 0, 1);
         Atomics.notify(written, 0);
+        port.postMessage({ t: "ack" });
       } else if (m.t === "diagnose") {
         const d = diagnoser!.finish();
         port.postMessage({ t: "diagnosis", destinations: d.destinations, findings: d.findings, examples: d.examples });
