@@ -667,7 +667,7 @@ export class FlowTracker {
   /** First SYN's options: (mss + 1) | (windowScale + 1) << 17 | sackPermitted << 26. */
   private kOpt = new Int32Array(0);
   private kId = new Float64Array(0);
-  /** Touch counter of the slot's last packet (the LRU order, shared with Flow.touch). */
+  /** Touch counter of the slot's last packet (the LRU order, shared with touchAt of full flows). */
   private kTouch = new Float64Array(0);
   /** The latest later SYN's record in rB, + 1 (0 = none); earlier ones chain through rB.link. */
   private kR2 = new Int32Array(0);
@@ -952,25 +952,15 @@ export class FlowTracker {
   private lruTouch(f: Flow): void {
     const t = ++this.touchSeq;
     this.touchAt[f.slot] = t;
-    const tail = this.logTail;
-    if (tail > this.logHead && this.logSlot[tail - 1] === f.slot) {
-      this.logTouch[tail - 1] = t;
+    const last = this.logTail - 1;
+    if (last >= this.logHead && this.logSlot[last] === f.slot) {
+      this.logTouch[last] = t;
       return;
     }
-    if (tail === this.logSlot.length) {
-      this.logCompact();
-      this.logPush(f.slot, t);
-      return;
-    }
-    this.logSlot[tail] = f.slot;
-    this.logTouch[tail] = t;
-    this.logTail = tail + 1;
-  }
-
-  private logPush(slot: number, t: number): void {
-    this.logSlot[this.logTail] = slot;
-    this.logTouch[this.logTail] = t;
-    this.logTail++;
+    if (this.logTail === this.logSlot.length) this.logCompact();
+    const i = this.logTail++;
+    this.logSlot[i] = f.slot;
+    this.logTouch[i] = t;
   }
 
   /** Is log entry i the flow's last touch? */
