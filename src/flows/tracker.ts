@@ -609,6 +609,13 @@ export class FlowTracker {
   private logHead = 0;
   private logTail = 0;
   /**
+   * The log is kept only once the table has been full (logStart): until an
+   * eviction needs the order, touchAt alone records it, and most captures
+   * never fill the table (the log's writes and compactions were ~3% of the
+   * per-packet time).
+   */
+  private logOn = false;
+  /**
    * Capture time at or after which packet() must look at the due lists
    * (the earliest of their heads' due times; -Infinity = recompute).
    */
@@ -886,6 +893,7 @@ export class FlowTracker {
 
   /** Table full: ended connections leave first, then the least recently active (full or compact). */
   private makeRoom(): void {
+    if (this.stats.active >= this.maxFlows && !this.logOn) this.logStart();
     while (this.stats.active >= this.maxFlows) {
       const lru = this.leastRecent();
       if (this.closedHead !== null) this.emit(this.closedHead, EMIT_LINGER);
@@ -952,6 +960,7 @@ export class FlowTracker {
   private lruTouch(f: Flow): void {
     const t = ++this.touchSeq;
     this.touchAt[f.slot] = t;
+    if (!this.logOn) return;
     const last = this.logTail - 1;
     if (last >= this.logHead && this.logSlot[last] === f.slot) {
       this.logTouch[last] = t;
@@ -961,6 +970,25 @@ export class FlowTracker {
     const i = this.logTail++;
     this.logSlot[i] = f.slot;
     this.logTouch[i] = t;
+  }
+
+  /** The first time the table is full: the log from touchAt (one entry per full flow, oldest touch first), kept from now on. */
+  private logStart(): void {
+    const slots: number[] = [];
+    const T = this.touchAt;
+    for (let i = 0; i < this.flowAt.length; i++) if (T[i]! >= 0) slots.push(i);
+    slots.sort((x, y) => T[x]! - T[y]!);
+    let n = this.logSlot.length;
+    while (n < slots.length * 2) n *= 2;
+    this.logSlot = new Int32Array(n);
+    this.logTouch = new Float64Array(n);
+    for (let i = 0; i < slots.length; i++) {
+      this.logSlot[i] = slots[i]!;
+      this.logTouch[i] = T[slots[i]!]!;
+    }
+    this.logHead = 0;
+    this.logTail = slots.length;
+    this.logOn = true;
   }
 
   /** Is log entry i the flow's last touch? */
