@@ -1070,8 +1070,10 @@ export class FlowTracker {
     const n = f.framesN;
     if (n < MAX_FRAMES) {
       const B = f.framesBuf;
-      if (n < B.length) B[n] = frame;
-      else B.push(frame);
+      // One store for new and reused (pooled) buffers: a store first reached
+      // when the first pooled flow came back deoptimised segment().
+      if (n === B.length) B.push(0);
+      B[n] = frame;
       f.framesN = n + 1;
     }
   }
@@ -1093,14 +1095,15 @@ export class FlowTracker {
     const L = f.ladder;
     const o = f.ladderN * LADDER_FIELDS;
     const packed = (flags & 0x1ff) | ((ttl & 0xff) << 9) | (from << 17) | (note << 19);
-    if (o < L.length) {
-      L[o] = frame;
-      L[o + 1] = ts;
-      L[o + 2] = seq;
-      L[o + 3] = ack;
-      L[o + 4] = len;
-      L[o + 5] = packed;
-    } else L.push(frame, ts, seq, ack, len, packed);
+    // As in addFrame: the same stores whether the array is new or reused.
+    // (Grown with doubles: the array holds doubles from its first step.)
+    if (o === L.length) L.push(0.5, 0.5, 0.5, 0.5, 0.5, 0.5);
+    L[o] = frame;
+    L[o + 1] = ts;
+    L[o + 2] = seq;
+    L[o + 3] = ack;
+    L[o + 4] = len;
+    L[o + 5] = packed;
     f.ladderN++;
   }
 
@@ -2307,8 +2310,10 @@ export class FlowTracker {
       bits |= B_OPTS | (f.optMss >= 0 ? 0 : B_MSS_NULL) | (f.optWs >= 0 ? 0 : B_WS_NULL);
       bits |= (f.optSack ? B_SACK : 0) | (f.optTs ? B_TS : 0);
     }
-    if (ladderN >= 0 && f.ladderSeen > ladderN) bits |= B_TRUNC;
-    if (why === EMIT_EVICT) bits |= B_EVICTED;
+    // Rare bits as values, not as statements reached only when set (a first
+    // truncated ladder or eviction would deoptimise this function).
+    bits |= ladderN >= 0 && f.ladderSeen > ladderN ? B_TRUNC : 0;
+    bits |= why === EMIT_EVICT ? B_EVICTED : 0;
     a[i++] = bits;
     if (bits & B_RST) {
       a[i++] = f.rstTs;
