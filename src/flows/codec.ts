@@ -487,8 +487,10 @@ export class ConnectionDecoder {
       } else c.icmp = null;
       const re = c.retransmissions;
       re.data = a[i++]!;
-      re.syn = syn > 1 ? syn - 1 : 0;
-      re.synAck = synAck > 1 ? synAck - 1 : 0;
+      // Math.max, not `syn > 1 ? syn - 1 : 0`: a subtraction first reached at the
+      // first retried SYN deoptimised (and recompiled) this whole function.
+      re.syn = Math.max(syn - 1, 0);
+      re.synAck = Math.max(synAck - 1, 0);
       c.duplicates = a[i++]!;
       if (bits & B_RTT) {
         const h = reuse ? this.rtt : { synToSynAck: 0, synAckToAck: 0, total: 0 };
