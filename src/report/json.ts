@@ -205,11 +205,17 @@ for (let i = 0; i < 100; i++) {
   DIGIT_PAIRS[2 * i + 1] = 48 + (i % 10);
 }
 
-/** Decimal digits of a non-negative int32. */
+/** 10^i (doubles: the compare in uintDigits expects numbers of any size from the start). */
+const POW10 = new Float64Array([1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10]);
+
+/** Decimal digits of a positive int32 (jUint writes 0-9 itself). */
 function uintDigits(x: number): number {
-  if (x < 10000) return x < 10 ? 1 : x < 100 ? 2 : x < 1000 ? 3 : 4;
-  if (x < 100000000) return x < 100000 ? 5 : x < 1000000 ? 6 : x < 10000000 ? 7 : 8;
-  return x < 1000000000 ? 9 : 10;
+  // From the bit length, with no data-dependent branch: a chain of compares
+  // (x < 10000 ? ...) had arms first reached after the writer was optimised
+  // (the first 5-digit number, the first above 2^30), each a deoptimisation
+  // and a recompile of everything it was inlined into.
+  const t = ((32 - Math.clz32(x)) * 1233) >>> 12;
+  return t + (x >= POW10[t]! ? 1 : 0);
 }
 
 /** Writes the d digits of a non-negative int32 x (d = uintDigits(x) or more, zero-padded) ending at B[end - 1]. */
