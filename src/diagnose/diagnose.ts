@@ -71,20 +71,29 @@ interface KindEvidence {
   examplesKept: number;
 }
 
+/** clientBits of a destination still counting its clients exactly. */
+const NO_BITS = new Uint32Array(0);
+
 class DestAgg {
   attempts = 0;
   readonly outcomes: Record<Outcome, number>;
-  /** Distinct client addresses: exact while small, then a linear-counting bitmap (1 KiB). */
-  private clientSet: Set<string> | null = new Set<string>();
-  private clientBits: Uint32Array | null = null;
+  /**
+   * Distinct client addresses: exact while small (clientBits is NO_BITS),
+   * then a linear-counting bitmap (1 KiB) and the set emptied. Neither field
+   * is ever null: a field that goes from a Set to null (or from null to an
+   * array) changes the object's hidden class, and every optimised function
+   * that had seen the old one was thrown away and compiled again.
+   */
+  private readonly clientSet = new Set<string>();
+  private clientBits: Uint32Array = NO_BITS;
 
   addClient(ip: string): void {
-    if (this.clientSet !== null) {
+    if (this.clientBits === NO_BITS) {
       this.clientSet.add(ip);
       if (this.clientSet.size <= MAX_CLIENTS_EXACT) return;
       this.clientBits = new Uint32Array(CLIENT_BITMAP_BITS / 32);
       for (const x of this.clientSet) this.setBit(x);
-      this.clientSet = null;
+      this.clientSet.clear();
       return;
     }
     this.setBit(ip);
@@ -97,14 +106,14 @@ class DestAgg {
     h = Math.imul(h, 0x2c1b3c6d);
     h ^= h >>> 12;
     const bit = (h >>> 0) % CLIENT_BITMAP_BITS;
-    this.clientBits![bit >>> 5]! |= 1 << (bit & 31);
+    this.clientBits[bit >>> 5]! |= 1 << (bit & 31);
   }
 
   /** Exact up to 256 clients; above, a linear-counting estimate (within ~2 % up to ~20 000). */
   clientCount(): number {
-    if (this.clientSet !== null) return this.clientSet.size;
+    if (this.clientBits === NO_BITS) return this.clientSet.size;
     let zero = 0;
-    for (const w of this.clientBits!) {
+    for (const w of this.clientBits) {
       let x = w >>> 0;
       x = x - ((x >>> 1) & 0x55555555);
       x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
