@@ -255,11 +255,11 @@ class Dir {
   // Wireshark tcp_analyze_seq_info
   nextKnown = false;
   nextseq = 0;
-  nextseqTs = 0;
+  nextseqTs = -0;
   maxSeqToBeAcked = 0;
   maxKnown = false;
   lastack = 0;
-  lastackTs = 0;
+  lastackTs = -0;
   window = -1; // Wireshark starts at G_MAXUINT32: never equal to a real window
   dupacknum = 0;
   lastWasKeepAlive = false;
@@ -316,6 +316,12 @@ class Dir {
 /** The state of a side that has sent nothing yet (shared, read-only by convention). */
 const NO_PACKETS = new Dir();
 
+/*
+ * Times (seconds, milliseconds) start as -0, a double, in Flow and Dir: a
+ * field that starts as the integer 0 and later gets a fraction changes the
+ * hidden class of every flow, and code optimised for the old one (create,
+ * tcp, segment...) was thrown away and compiled again. -0 compares as 0.
+ */
 class Flow {
   id = 0;
   hash = 0;
@@ -347,37 +353,37 @@ class Flow {
   c: Dir = NO_PACKETS;
   s: Dir = NO_PACKETS;
 
-  firstTs = 0;
-  lastTs = 0;
-  endTs = 0;
+  firstTs = -0;
+  lastTs = -0;
+  endTs = -0;
   ended = false;
 
   syn = 0;
   synAck = 0;
-  firstSynTs = 0;
-  lastSynTs = 0;
-  prevSynTs = 0;
+  firstSynTs = -0;
+  lastSynTs = -0;
+  prevSynTs = -0;
   /** Most recent pure SYN in either direction (Wireshark ts_mru_syn); 0 = none. */
-  mruSynTs = 0;
+  mruSynTs = -0;
   mruSynSet = false;
   /** tshark's ts_first_rtt in seconds; 0 = not yet. */
-  firstRtt = 0;
+  firstRtt = -0;
 
   // Handshake timing, set at the first SYN-ACK (fields of the flow itself: no
   // object per connection, and one memory access less per packet).
   /** A SYN-ACK was seen (the hs* fields below are set). */
   hsSet = false;
-  hsSynAckTs = 0;
+  hsSynAckTs = -0;
   /** The SYN the first SYN-ACK answered (the last SYN before it). */
-  hsSynForSynAckTs = 0;
+  hsSynForSynAckTs = -0;
   /** The first SYN-ACK came after a SYN (not reordered before it). */
   hsAnswersSyn = false;
-  hsLastSynAckTs = 0;
-  hsAckTs = 0;
+  hsLastSynAckTs = -0;
+  hsAckTs = -0;
   hsRttSet = false;
-  hsSynToSynAckMs = 0;
-  hsSynAckToAckMs = 0;
-  hsTotalMs = 0;
+  hsSynToSynAckMs = -0;
+  hsSynAckToAckMs = -0;
+  hsTotalMs = -0;
   handshakeDone = false;
 
   /** TTL of the first SYN-ACK; -1 = none yet. */
@@ -391,14 +397,14 @@ class Flow {
   duplicates = 0;
 
   rstFrom = 0; // 0 none, 1 client, 2 server
-  rstTs = 0;
+  rstTs = -0;
   rstFrame = 0;
   rstTtl = 0;
   rstIpId = -1;
 
   icmpType = -1;
   icmpCode = 0;
-  icmpTs = 0;
+  icmpTs = -0;
   icmpFrame = 0;
   icmpIpv = 4;
   icmpA0 = 0;
@@ -1327,6 +1333,9 @@ export class FlowTracker {
     let skipToFinishedFwd = false;
     const window = v.window;
     const hasAck = (flags & ACK) !== 0;
+    // Computed on every packet, not only inside the keep-alive test below
+    // (reached first by a keep-alive, after this function was optimised).
+    const noSynFinRst = (flags & (SYN | FIN | RST)) === 0;
 
     // ZERO WINDOW PROBE
     if (seglen === 1 && fwd.nextKnown && seq === fwd.nextseq && rev.window === 0) {
@@ -1340,11 +1349,11 @@ export class FlowTracker {
         (seglen === 0 || seglen === 1) &&
         fwd.nextKnown &&
         seq === ((fwd.nextseq - 1) | 0) &&
-        (flags & (SYN | FIN | RST)) === 0
+        noSynFinRst
       ) {
         keepAlive = true;
       }
-      const pureCtl = seglen === 0 && (flags & (SYN | FIN | RST)) === 0 && fwd.nextKnown && seq === fwd.nextseq;
+      const pureCtl = seglen === 0 && noSynFinRst && fwd.nextKnown && seq === fwd.nextseq;
       // KEEP ALIVE ACK / ZERO WINDOW PROBE ACK end the forward checks
       if (pureCtl && ack === fwd.lastack && window === fwd.window && (window !== 0 ? rev.lastWasKeepAlive : rev.lastWasZwp)) {
         skipToFinishedFwd = true;
