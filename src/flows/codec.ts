@@ -341,26 +341,33 @@ export class AddrTextCache {
   }
 }
 
+// The decoder's objects start with their numbers as doubles (-0, overwritten
+// before any use): every value comes from a Float64Array, and a field that
+// starts as a small integer and later gets a double changes the object's
+// hidden class, which threw away the writer thread's optimised code (and
+// that of everything inlined with it) at the first such value, long after
+// start-up. Arrays of frame numbers hold doubles from the start for the same
+// reason.
 function newConnection(): Connection {
   return {
-    id: 0,
-    ipVersion: 4,
-    client: { ip: "", port: 0 },
-    server: { ip: "", port: 0 },
+    id: -0,
+    ipVersion: -0 as unknown as 4,
+    client: { ip: "", port: -0 },
+    server: { ip: "", port: -0 },
     outcome: "unanswered",
     zeekState: "",
-    syn: 0,
-    synAck: 0,
+    syn: -0,
+    synAck: -0,
     rst: null,
     icmp: null,
-    retransmissions: { data: 0, syn: 0, synAck: 0 },
-    duplicates: 0,
+    retransmissions: { data: -0, syn: -0, synAck: -0 },
+    duplicates: -0,
     handshakeRttMs: null,
     synOptions: null,
-    packets: { client: 0, server: 0 },
-    bytes: { client: 0, server: 0 },
-    firstTs: 0,
-    lastTs: 0,
+    packets: { client: -0, server: -0 },
+    bytes: { client: -0, server: -0 },
+    firstTs: -0,
+    lastTs: -0,
     frames: [],
     ladder: [],
     ladderTruncated: false,
@@ -369,7 +376,22 @@ function newConnection(): Connection {
 }
 
 function newStep(): LadderStep {
-  return { frame: 0, ts: 0, from: "client", flags: "", seq: 0, ack: 0, len: 0, ttl: 0, note: null };
+  return { frame: -0, ts: -0, from: "client", flags: "", seq: -0, ack: -0, len: -0, ttl: -0, note: null };
+}
+
+/** Slots per length for reused arrays, made up front (a packed array: no holes to grow into). */
+const REUSE_SIZES = 64;
+
+/** REUSE_SIZES doubles (a packed array of doubles, made here and not in the hot loop): slices of it are too. */
+const DOUBLES: number[] = [];
+for (let j = 0; j < REUSE_SIZES; j++) DOUBLES.push(-0);
+
+/** An array of n numbers, held as doubles (see newConnection). */
+function numberArray(n: number): number[] {
+  if (n <= REUSE_SIZES) return DOUBLES.slice(0, n);
+  const a = DOUBLES.slice();
+  for (let j = REUSE_SIZES; j < n; j++) a.push(-0);
+  return a;
 }
 
 /** A deep copy (for consumers that keep a connection decoded into reused objects). */
@@ -405,12 +427,12 @@ export class ConnectionDecoder {
   private readonly addrs = new AddrTextCache();
   // The reused connection (reuse mode).
   private readonly c: Connection = newConnection();
-  private readonly rst: NonNullable<Connection["rst"]> = { from: "client", ts: 0, frame: 0, ttl: 0, suspectedForged: false, forgedReason: null };
-  private readonly icmp: NonNullable<Connection["icmp"]> = { type: 0, code: 0, from: "", ts: 0, frame: 0 };
-  private readonly rtt: NonNullable<Connection["handshakeRttMs"]> = { synToSynAck: 0, synAckToAck: 0, total: 0 };
+  private readonly rst: NonNullable<Connection["rst"]> = { from: "client", ts: -0, frame: -0, ttl: -0, suspectedForged: false, forgedReason: null };
+  private readonly icmp: NonNullable<Connection["icmp"]> = { type: -0, code: -0, from: "", ts: -0, frame: -0 };
+  private readonly rtt: NonNullable<Connection["handshakeRttMs"]> = { synToSynAck: -0, synAckToAck: -0, total: -0 };
   private readonly opts: NonNullable<Connection["synOptions"]> = { mss: null, windowScale: null, sackPermitted: false, timestamps: false };
-  private readonly stepsBySize: LadderStep[][] = [];
-  private readonly framesBySize: number[][] = [];
+  private readonly stepsBySize: (LadderStep[] | null)[] = new Array<LadderStep[] | null>(REUSE_SIZES).fill(null);
+  private readonly framesBySize: (number[] | null)[] = new Array<number[] | null>(REUSE_SIZES).fill(null);
 
   /**
    * @param reuse true (default): every connection is decoded into the same
@@ -517,7 +539,7 @@ export class ConnectionDecoder {
       c.lastTs = a[i++]!;
       const nf = a[i++]!;
       // reuse: one array per length (setting an array's length is slow)
-      const frames = reuse ? (this.framesBySize[nf] ??= new Array<number>(nf).fill(0)) : new Array<number>(nf);
+      const frames = reuse ? (this.framesBySize[nf] ??= numberArray(nf)) : numberArray(nf);
       for (let j = 0; j < nf; j++) frames[j] = a[i++]!;
       c.frames = frames;
       const nl = a[i++]!;
