@@ -74,6 +74,13 @@ interface KindEvidence {
 /** clientBits of a destination still counting its clients exactly. */
 const NO_BITS = new Uint32Array(0);
 
+/*
+ * Fields that will hold fractions (seconds, milliseconds) start as -0, a
+ * double: starting as the integer 0 and getting a fraction later (the first
+ * unanswered connection, long after start-up) changed the hidden class of
+ * every destination and threw away the optimised add() and note(). -0 prints
+ * and compares as 0.
+ */
 class DestAgg {
   attempts = 0;
   readonly outcomes: Record<Outcome, number>;
@@ -132,11 +139,11 @@ class DestAgg {
   unansweredSyns = 0;
   minRetries = Infinity;
   maxRetries = 0;
-  maxSpanS = 0;
+  maxSpanS = -0;
   /** Pending (capture ended soon after the last SYN) but already retried: no answer so far. */
   pendingRetried = 0;
   pendingSyns = 0;
-  pendingMaxSpanS = 0;
+  pendingMaxSpanS = -0;
   // refused / resets
   refusedForged = 0;
   resetForged = 0;
@@ -153,8 +160,8 @@ class DestAgg {
   handshakes = 0;
   retried = 0;
   retriedExtraSyns = 0;
-  retriedAddedMsSum = 0;
-  retriedAddedMsMax = 0;
+  retriedAddedMsSum = -0;
+  retriedAddedMsMax = -0;
   retriedAddedCount = 0;
   readonly evidence = new Map<DiagnosisKind, KindEvidence>();
 
