@@ -371,6 +371,13 @@ const WORKER_MIN_BYTES = 8 << 20;
 const WORKER_URL = new URL("./json-worker.js", import.meta.url);
 /** Connections are sent in batches of about this many numbers (~2 MB; fewer messages). */
 const BATCH_NUMBERS = 1 << 18;
+/**
+ * The first batch is small (~100 connections): the writer thread starts
+ * (and its code warms up) while this thread is still warming up too, and
+ * the sending path runs before the code that calls it is optimised (a first
+ * send after ~6 000 connections deoptimised this thread's emitting code).
+ */
+const FIRST_BATCH_NUMBERS = 1 << 12;
 /** Batches sent but not yet written; beyond it the reading side waits (memory stays bounded). */
 const MAX_IN_FLIGHT = 4;
 /**
@@ -483,11 +490,13 @@ async function runWithWriterThread(
   // its start-up (loading its modules) overlaps the first batches here.
   ready.catch(() => undefined);
 
+  let sendAt = FIRST_BATCH_NUMBERS;
   const send = () => {
     if (enc.connections === 0) return;
     takeBack();
     const b = enc.take();
     sent++;
+    sendAt = BATCH_NUMBERS;
     worker.postMessage({ t: "batch", b }, [b.nums.buffer as ArrayBuffer]);
     // Too far behind within one batch of packets: wait here for the writer.
     let last = Atomics.load(written, 0);
@@ -519,14 +528,14 @@ async function runWithWriterThread(
               encoder: enc,
               onEncoded: (o: Outcome) => {
                 tally.addOutcome(o);
-                if (enc.size >= BATCH_NUMBERS) send();
+                if (enc.size >= sendAt) send();
               },
             }
           : {
               onConnection: (c: Connection, synAckTtl: number) => {
                 tally.add(c);
                 enc.add(anonymizer ? anonymizer.anonymizeConnection(c) : c, synAckTtl);
-                if (enc.size >= BATCH_NUMBERS) send();
+                if (enc.size >= sendAt) send();
                 if (extra.onConnection) extra.onConnection(c);
               },
             }),
