@@ -39,7 +39,7 @@ const F_A0 = 1; // address words F_A0..F_A0+3
 const F_TTL = 5; // reference TTL (first seen)
 const F_AGREE = 6; // packets with ttl == reference
 const F_DISAGREE = 7; // packets with another ttl
-const F_LAST_IPID = 8; // -1 unknown
+const F_LAST_IPID = 8; // last IP ID + 1; 0 = unknown (a new table is all zeros: no start-up loop over its 64 k slots)
 const F_IPID_SAMPLES = 9;
 const STRIDE = 16;
 
@@ -52,7 +52,6 @@ export class AddressTtlTable {
     while (n < slots) n <<= 1;
     this.mask = n - 1;
     this.t = new Int32Array(n * STRIDE);
-    for (let s = 0; s < n; s++) this.t[s * STRIDE + F_LAST_IPID] = -1;
   }
 
   private static hash(w0: number, w1: number, w2: number, w3: number): number {
@@ -89,7 +88,7 @@ export class AddressTtlTable {
     T[o + F_TTL] = 0;
     T[o + F_AGREE] = 0;
     T[o + F_DISAGREE] = 0;
-    T[o + F_LAST_IPID] = -1;
+    T[o + F_LAST_IPID] = 0;
     T[o + F_IPID_SAMPLES] = 0;
     return s;
   }
@@ -145,7 +144,7 @@ export class AddressTtlTable {
       }
     }
     if (ipId >= 0) {
-      T[o + F_LAST_IPID] = ipId;
+      T[o + F_LAST_IPID] = ipId + 1;
       const n = T[o + F_IPID_SAMPLES]!;
       if (n < 0x7fffffff) T[o + F_IPID_SAMPLES] = n + 1;
     }
@@ -175,7 +174,7 @@ export class AddressTtlTable {
     let reason =
       `TTL ${rstTtl}, but the other ${agree} packet${agree === 1 ? "" : "s"} from ${addrText} arrived with TTL ${ref}` +
       ` (${hopsRst} vs ${hopsRef} hops): sent by a device ${d} hop${d === 1 ? "" : "s"} ${closer ? "closer to" : "farther from"} the capture point`;
-    const last = T[o + F_LAST_IPID]!;
+    const last = T[o + F_LAST_IPID]! - 1;
     if (v === 4 && rstIpId >= 0 && last >= 0 && T[o + F_IPID_SAMPLES]! >= minEvidence) {
       const dist = Math.min((rstIpId - last) & 0xffff, (last - rstIpId) & 0xffff);
       if (dist > 1024) reason += `; its IP ID ${rstIpId} is also far from the host's recent IP IDs (last ${last})`;
