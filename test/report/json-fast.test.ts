@@ -24,6 +24,17 @@ describe("connectionJsonText (the fast serializer)", () => {
     expect(connectionJsonText(c)).toBe(JSON.stringify(connectionJson(c)));
   });
 
+  test("writes integers at every digit-count boundary like JSON.stringify", () => {
+    // uintDigits counts digits from the bit length: check each power of 10
+    // and of 2 (and their neighbours) up to 2^31 - 1, and larger integers.
+    const ints: number[] = [0, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 5, 2 ** 53 - 1];
+    for (let p = 1; p <= 1e10; p *= 10) ints.push(p - 1, p, p + 1);
+    for (let b = 1; b <= 31; b++) ints.push(2 ** b - 1, 2 ** b, 2 ** b + 1);
+    const base = troubleReport().connections[0]!;
+    const c: Connection = { ...base, frames: ints, duplicates: 2 ** 30, firstTs: 1704067200.5, lastTs: 9999999999.000001 };
+    expect(connectionJsonText(c)).toBe(JSON.stringify(connectionJson(c)));
+  });
+
   test("is byte-identical on every connection of a real capture (ladders for all)", async () => {
     const r = await analyze("captures/busy.pcap", { ladderFor: "all" });
     expect(r.connections.length).toBeGreaterThan(10);
