@@ -13,7 +13,7 @@
  * when needed as before. Every other dist/src file stays tsc's unbundled
  * output: the library entry (dist/src/index.js) and the tests import them, and
  * the --threads 2 writer thread (dist/src/cli/json-worker.js, which
- * common.ts finds next to itself: next to main.js in the bundle) loads them
+ * writer-thread.ts finds next to itself: next to main.js in the bundle) loads them
  * as before (bundling it measured no faster: a worker thread's start-up is
  * ~25 ms of Node's own, its modules ~9 ms, bundled ~8 ms). tsc's main.js is
  * kept as dist/src/cli/main.unbundled.js: test/cli/startup.test.ts checks
@@ -25,7 +25,7 @@
  *   The bundle ships a copy next to itself (dist/src/cli/yargs-locales/) and
  *   the shim is pointed at it.
  * - paths taken from import.meta.url: chunks sit next to main.js, so the
- *   worker URL (common.ts) and the libpcap binding (src/sources/live.ts walks
+ *   worker URL (writer-thread.ts) and the libpcap binding (src/sources/live.ts walks
  *   up to package.json + native/) resolve as from dist/src/cli/.
  * - cli-progress is loaded with createRequire at run time (only with a bar on
  *   a terminal): it stays a require resolved from node_modules.
@@ -58,7 +58,7 @@ const REAL_UI = "synsent:yargs-ui";
 const SHIM_EDITS = [
   ["resolve(__dirname, '../../../locales')", "fileURLToPath(new URL('./yargs-locales/', import.meta.url))"],
   // Where yargs starts looking for package.json (only to guess a version,
-  // which main.ts then sets): unbundled it is the folder holding
+  // which cli.ts then sets): unbundled it is the folder holding
   // node_modules; the bundle's own path has no node_modules in it and yargs
   // would start from the cwd and read every directory up to / instead.
   [
@@ -131,7 +131,7 @@ for (const f of fs.readdirSync(outDir)) if (f.startsWith(CHUNK_PREFIX)) fs.rmSyn
 await build({
   entryPoints: { main: path.join(root, "src/cli/main.ts") },
   outdir: outDir,
-  // What main.ts imports on demand stays on demand (chunks next to main.js).
+  // What main.ts and cli.ts import on demand stays on demand (chunks next to main.js).
   splitting: true,
   chunkNames: `${CHUNK_PREFIX}[name]-[hash]`,
   bundle: true,

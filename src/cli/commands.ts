@@ -1,4 +1,4 @@
-/** Commands besides analyze (capture, interfaces); registered by main.ts. */
+/** Commands besides analyze (capture, interfaces); registered by cli.ts. */
 import type { CommandModule } from "yargs";
 import { captureCommand } from "./capture-command.js";
 import { interfacesCommand } from "./interfaces.js";

@@ -15,10 +15,11 @@ import type { NdjsonReportWriter } from "../report/ndjson.js";
 import type { Anonymizer } from "../report/anonymize.js";
 import * as fs from "node:fs";
 import * as v8 from "node:v8";
-import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
+import { MessageChannel, receiveMessageOnPort } from "node:worker_threads";
+import { dropEarlyWriterThread, takeWriterThread, WORKER_MIN_BYTES, WORKER_URL } from "./writer-thread.js";
 import { BrokenPipe, Output, OutputError } from "./output.js";
 
-/** Stands for a lone "-" on the command line (see main.ts). */
+/** Stands for a lone "-" on the command line (see cli.ts). */
 export const DASH_TOKEN = "\u0000-";
 
 /** Map the token back to "-". */
@@ -201,6 +202,7 @@ export async function runAndReport(
     const threads = a.threads ?? (total !== null && total >= WORKER_MIN_BYTES ? 2 : 1);
     if (threads === 2 && fs.existsSync(WORKER_URL)) return runWithWriterThread(source, meta, a, failOn, extra);
   }
+  dropEarlyWriterThread();
   const anonymizer = await makeAnonymizer(a);
   const html = a.format === "html" ? await import("../report/html.js") : null;
   // The HTML timeline shows every connection attempt, binned; connections are
@@ -366,9 +368,6 @@ function boundHeapGrowth(): void {
   }
 }
 
-/** Below this input size a second thread costs more (start-up) than it saves. */
-const WORKER_MIN_BYTES = 8 << 20;
-const WORKER_URL = new URL("./json-worker.js", import.meta.url);
 /** Connections are sent in batches of about this many numbers (~2 MB; fewer messages). */
 const BATCH_NUMBERS = 1 << 18;
 /**
@@ -434,20 +433,20 @@ async function runWithWriterThread(
       enc.recycle(m.message as Float64Array);
     }
   };
-  // A small young generation: everything the writer allocates dies within a
-  // batch, and it keeps the second heap (and peak RSS) small. Measured on the
-  // 200k bench file: 4 MB was both the fastest and the smallest of 4/8/16/default.
-  const worker = new Worker(WORKER_URL, {
-    transferList: [recycled.port2],
-    workerData: {
+  // Started early (while the command line loaded) if the arguments called for
+  // it, else now; either way it waits for this first message.
+  const worker = takeWriterThread();
+  worker.postMessage(
+    {
+      t: "init",
       written,
       recycle: recycled.port2,
       format: rendered ? "none" : a.format,
       output: rendered ? undefined : dash(a.output),
       diagnose: diagnoseThere ? { maxExamplesPerKind: maxExamples } : null,
     },
-    resourceLimits: { maxYoungGenerationSizeMb: 4 },
-  });
+    [recycled.port2],
+  );
   let wake: (() => void) | null = null;
   let failure: Error | null = null;
   let done: (() => void) | null = null;

@@ -8,14 +8,16 @@
  * Unless the report is anonymized, the diagnoser runs here too (it sees the
  * same connections in the same order, so its result is the same).
  *
- * Messages in:  {t:"batch", b}  {t:"diagnose"}  {t:"end", report}  {t:"abort"}
+ * Messages in:  {t:"init", ...Init} (first, and once: the thread may be
+ *               started before the command line is parsed, writer-thread.ts)
+ *               {t:"batch", b}  {t:"diagnose"}  {t:"end", report}  {t:"abort"}
  * Messages out: {t:"ready"}  {t:"ack"}  {t:"diagnosis", destinations, findings, examples}
  *               {t:"done"}  {t:"error", kind, message}
- * Besides: each batch's array goes back on workerData.recycle, and
- * workerData.written[0] counts the batches written (Atomics: the main thread
- * may be waiting on it; it is bumped before the batch's ack is posted).
+ * Besides: each batch's array goes back on init.recycle, and init.written[0]
+ * counts the batches written (Atomics: the main thread may be waiting on it;
+ * it is bumped before the batch's ack is posted).
  */
-import { parentPort, workerData, type MessagePort } from "node:worker_threads";
+import { parentPort, type MessagePort } from "node:worker_threads";
 import { ConnectionDecoder, JsonReportWriter, type ConnectionBatch } from "../report/json.js";
 import { NdjsonReportWriter } from "../report/ndjson.js";
 import type { Report } from "../report/model.js";
@@ -25,7 +27,9 @@ import { BrokenPipe, Output, OutputError } from "./output.js";
 type In = { t: "batch"; b: ConnectionBatch } | { t: "diagnose" } | { t: "end"; report: Report } | { t: "abort" };
 
 const port = parentPort!;
-const { format, output, diagnose, written, recycle } = workerData as {
+
+interface Init {
+  t: "init";
   /** Where each batch's array goes back to be filled again. */
   recycle: MessagePort;
   /** [batches written so far]: the main thread waits on it (Atomics) when it is far ahead. */
@@ -35,78 +39,82 @@ const { format, output, diagnose, written, recycle } = workerData as {
   output: string | undefined;
   /** Diagnoser options, or null when the main thread diagnoses. */
   diagnose: { maxExamplesPerKind: number } | null;
-};
-
-function fail(e: unknown): void {
-  // Nothing more gets written: release a main thread waiting for progress.
-  Atomics.store(written, 0, 0x3fffffff);
-  Atomics.notify(written, 0);
-  const kind = e instanceof BrokenPipe || (e as NodeJS.ErrnoException)?.code === "EPIPE" ? "pipe" : e instanceof OutputError ? "output" : "internal";
-  port.postMessage({ t: "error", kind, message: e instanceof Error ? e.message : String(e) });
 }
 
-let out: Output | null = null;
-let opened = true;
-if (format !== "none") {
-  try {
-    out = Output.open(output, "report");
-  } catch (e) {
-    fail(e);
-    opened = false;
+port.once("message", (m: Init) => start(m));
+
+function start({ format, output, diagnose, written, recycle }: Init): void {
+  function fail(e: unknown): void {
+    // Nothing more gets written: release a main thread waiting for progress.
+    Atomics.store(written, 0, 0x3fffffff);
+    Atomics.notify(written, 0);
+    const kind = e instanceof BrokenPipe || (e as NodeJS.ErrnoException)?.code === "EPIPE" ? "pipe" : e instanceof OutputError ? "output" : "internal";
+    port.postMessage({ t: "error", kind, message: e instanceof Error ? e.message : String(e) });
   }
-}
 
-if (opened) {
-  const o = out;
-  const writer =
-    o === null
-      ? null
-      : format === "json"
-        ? new JsonReportWriter((s) => o.write(s), { batch: true, writeBytes: (b) => o.writeBytes(b) })
-        : new NdjsonReportWriter((line) => o.write(line), { writeBytes: (b) => o.writeBytes(b) });
-  const decoder = new ConnectionDecoder();
-  const diagnoser = diagnose ? new Diagnoser(diagnose) : null;
-  let failed = false;
-  port.on("message", (m: In) => {
-    if (failed) return;
+  let out: Output | null = null;
+  let opened = true;
+  if (format !== "none") {
     try {
-      if (m.t === "batch") {
-        if (writer === null) decoder.decode(m.b, (c, synAckTtl) => diagnoser!.add(c, synAckTtl));
-        else if (diagnoser)
-          decoder.decode(m.b, (c, synAckTtl) => {
-            diagnoser.add(c, synAckTtl);
-            writer.connection(c);
-          });
-        else decoder.decode(m.b, (c) => writer.connection(c));
-        // ndjson: lines go out batch by batch (the main thread sends one per batch of packets).
-        if (format === "ndjson") o!.flush();
-        // The array goes back to be filled again (no new 0.5-2 MB array per batch).
-        recycle.postMessage(m.b.nums, [m.b.nums.buffer as ArrayBuffer]);
-        Atomics.add(written, 0, 1);
-        Atomics.notify(written, 0);
-        port.postMessage({ t: "ack" });
-      } else if (m.t === "diagnose") {
-        const d = diagnoser!.finish();
-        port.postMessage({ t: "diagnosis", destinations: d.destinations, findings: d.findings, examples: d.examples });
-      } else if (m.t === "end") {
-        if (writer !== null) {
-          writer.end(m.report);
-          o!.close();
+      out = Output.open(output, "report");
+    } catch (e) {
+      fail(e);
+      opened = false;
+    }
+  }
+
+  if (opened) {
+    const o = out;
+    const writer =
+      o === null
+        ? null
+        : format === "json"
+          ? new JsonReportWriter((s) => o.write(s), { batch: true, writeBytes: (b) => o.writeBytes(b) })
+          : new NdjsonReportWriter((line) => o.write(line), { writeBytes: (b) => o.writeBytes(b) });
+    const decoder = new ConnectionDecoder();
+    const diagnoser = diagnose ? new Diagnoser(diagnose) : null;
+    let failed = false;
+    port.on("message", (m: In) => {
+      if (failed) return;
+      try {
+        if (m.t === "batch") {
+          if (writer === null) decoder.decode(m.b, (c, synAckTtl) => diagnoser!.add(c, synAckTtl));
+          else if (diagnoser)
+            decoder.decode(m.b, (c, synAckTtl) => {
+              diagnoser.add(c, synAckTtl);
+              writer.connection(c);
+            });
+          else decoder.decode(m.b, (c) => writer.connection(c));
+          // ndjson: lines go out batch by batch (the main thread sends one per batch of packets).
+          if (format === "ndjson") o!.flush();
+          // The array goes back to be filled again (no new 0.5-2 MB array per batch).
+          recycle.postMessage(m.b.nums, [m.b.nums.buffer as ArrayBuffer]);
+          Atomics.add(written, 0, 1);
+          Atomics.notify(written, 0);
+          port.postMessage({ t: "ack" });
+        } else if (m.t === "diagnose") {
+          const d = diagnoser!.finish();
+          port.postMessage({ t: "diagnosis", destinations: d.destinations, findings: d.findings, examples: d.examples });
+        } else if (m.t === "end") {
+          if (writer !== null) {
+            writer.end(m.report);
+            o!.close();
+          }
+          port.postMessage({ t: "done" });
+          port.close();
+        } else {
+          o?.abort();
+          port.close();
         }
-        port.postMessage({ t: "done" });
-        port.close();
-      } else {
+      } catch (e) {
+        failed = true;
         o?.abort();
+        fail(e);
         port.close();
       }
-    } catch (e) {
-      failed = true;
-      o?.abort();
-      fail(e);
-      port.close();
-    }
-  });
-  port.postMessage({ t: "ready" });
-} else {
-  port.close();
+    });
+    port.postMessage({ t: "ready" });
+  } else {
+    port.close();
+  }
 }

@@ -96,3 +96,37 @@ describe("--threads", () => {
     expect(() => execFileSync(process.execPath, [CLI, "analyze", files[0]!, "--threads", "3"], { stdio: "pipe" })).toThrow(/--threads must be 1 or 2/);
   });
 });
+
+import { likelyWriterThread, WORKER_MIN_BYTES } from "../../src/cli/writer-thread.js";
+
+describe("the writer thread started before the command line loads", () => {
+  test("is started for analyze with a big capture file or --threads 2, not otherwise", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "synsent-early-"));
+    try {
+      const big = path.join(dir, "big.pcap");
+      fs.writeFileSync(big, Buffer.alloc(WORKER_MIN_BYTES));
+      const small = "captures/busy.pcap";
+      expect(likelyWriterThread(["analyze", big])).toBe(true);
+      expect(likelyWriterThread(["analyze", small, big, "--format", "json"])).toBe(true);
+      expect(likelyWriterThread(["analyze", small, "--threads", "2"])).toBe(true);
+      expect(likelyWriterThread(["analyze", small, "--threads=2"])).toBe(true);
+      expect(likelyWriterThread(["analyze", small])).toBe(false);
+      expect(likelyWriterThread(["analyze", big, "--threads", "1"])).toBe(false);
+      expect(likelyWriterThread(["analyze", big, "--threads=1"])).toBe(false);
+      expect(likelyWriterThread(["analyze", "-"])).toBe(false);
+      expect(likelyWriterThread(["analyze", dir])).toBe(false); // a directory
+      expect(likelyWriterThread(["capture", big])).toBe(false);
+      expect(likelyWriterThread([])).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("started but not used (html, one thread), it does not hold the process or change the report", () => {
+    // --threads 2 starts it early; html never uses a second thread.
+    const two = execFileSync(process.execPath, [CLI, "analyze", files[0]!, "--format", "html", "--threads", "2"], { timeout: 20_000 });
+    const one = execFileSync(process.execPath, [CLI, "analyze", files[0]!, "--format", "html", "--threads", "1"], { timeout: 20_000 });
+    expect(two.length).toBeGreaterThan(1000);
+    expect(two.equals(one)).toBe(true);
+  });
+});
