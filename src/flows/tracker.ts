@@ -316,6 +316,13 @@ class Dir {
 /** The state of a side that has sent nothing yet (shared, read-only by convention). */
 const NO_PACKETS = new Dir();
 
+/** An empty array already of the kind that holds objects. */
+function objectArray<T>(): T[] {
+  const a: (T | null)[] = [null];
+  a.pop();
+  return a as T[];
+}
+
 /*
  * Times (seconds, milliseconds) start as -0, a double, in Flow and Dir: a
  * field that starts as the integer 0 and later gets a fraction changes the
@@ -630,7 +637,12 @@ export class FlowTracker {
   private synTail: Flow | null = null;
   private closedHead: Flow | null = null;
   private closedTail: Flow | null = null;
-  private readonly pool: Flow[] = [];
+  /**
+   * Ended flows kept for reuse. Made an array of objects from the start (an
+   * empty [] holds small integers until its first push, and that change of
+   * kind deoptimised create() when the first flow came back).
+   */
+  private readonly pool: Flow[] = objectArray<Flow>();
   private nextId = 0;
   /** Latest timestamp seen in the whole capture (capture end at finish()). */
   private maxTs = -Infinity;
