@@ -1547,9 +1547,7 @@ export class FlowTracker {
    * synTimeoutS after its last SYN, else "unanswered".
    */
   finish(captureEndTs?: number): void {
-    while (!this.finishSome(Infinity, captureEndTs)) {
-      /* all at once */
-    }
+    this.finishSome(Infinity, captureEndTs); // no limit: one step does all
   }
 
   /**
