@@ -66,8 +66,9 @@ export function likelyWriterThread(args: readonly string[]): boolean {
 export function startEarly(args: readonly string[]): void {
   if (early !== null || !fs.existsSync(WORKER_URL) || !likelyWriterThread(args)) return;
   const s: Started = { worker: new Worker(WORKER_URL, WORKER_OPTIONS), dead: false };
-  // Until taken: a failure is remembered (and the next run starts its own),
-  // never an unhandled 'error' event; and the process does not wait for it.
+  // Until taken: a failure is only remembered (takeWriterThread then starts a
+  // new thread), never an unhandled 'error' event; and the process does not
+  // wait for it.
   const onDead = () => {
     s.dead = true;
   };
@@ -80,15 +81,15 @@ export function startEarly(args: readonly string[]): void {
 /** The writer thread: the one started early if it is alive, else a new one. It waits for its "init" message. */
 export function takeWriterThread(): Worker {
   const s = early;
-  early = null;
-  if (s !== null && !s.dead) {
-    s.worker.removeAllListeners("error");
-    s.worker.removeAllListeners("exit");
-    s.worker.ref();
-    return s.worker;
+  if (s === null || s.dead) {
+    dropEarlyWriterThread();
+    return new Worker(WORKER_URL, WORKER_OPTIONS);
   }
-  if (s !== null) void s.worker.terminate();
-  return new Worker(WORKER_URL, WORKER_OPTIONS);
+  early = null;
+  s.worker.removeAllListeners("error");
+  s.worker.removeAllListeners("exit");
+  s.worker.ref();
+  return s.worker;
 }
 
 /** A writer thread started early and never taken: stop it. */
