@@ -391,9 +391,10 @@ const MAX_IN_FLIGHT_SYNC = 8;
 const STALL_MS = 10_000;
 
 /**
- * runAndReport for json/ndjson with the report written on a worker thread
- * (see json-worker.ts). Everything else (diagnosis, --fail-on, --evidence,
- * --anonymize) happens here, exactly as on one thread.
+ * runAndReport with a second thread (see json-worker.ts): it writes json/ndjson
+ * reports and diagnoses (unless anonymized); text/markdown are rendered here
+ * from its diagnosis. --fail-on, --evidence and --anonymize happen here,
+ * exactly as on one thread.
  */
 async function runWithWriterThread(
   source: RecordSource,

@@ -1,12 +1,14 @@
 /**
- * `--threads 2` for json/ndjson: this worker thread owns the report output.
- * The main thread reads, decodes, tracks flows and diagnoses; it sends each
- * batch of finished connections here encoded as numbers (ConnectionEncoder),
- * and this thread turns them back into Connection objects and writes them with
- * the same writers as the single-threaded path, so the output is identical.
+ * The second thread (`--threads 2`): for json/ndjson it owns the report
+ * output; for text/markdown it only diagnoses. The main thread reads, decodes
+ * and tracks flows; it sends each batch of finished connections here encoded
+ * as numbers (ConnectionEncoder), and this thread turns them back into
+ * Connection objects and writes them with the same writers as the
+ * single-threaded path, so the output is identical.
  *
- * Unless the report is anonymized, the diagnoser runs here too (it sees the
- * same connections in the same order, so its result is the same).
+ * Unless the report is anonymized, the diagnoser runs here (it sees the same
+ * connections in the same order, so its result is the same); anonymized, the
+ * main thread diagnoses the real addresses.
  *
  * Messages in:  {t:"init", ...Init} (first, and once: the thread may be
  *               started before the command line is parsed, writer-thread.ts)

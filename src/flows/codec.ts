@@ -59,7 +59,6 @@ export const B_TS = 512;
 export const B_TRUNC = 1024;
 export const B_EVICTED = 2048;
 
-
 const FLAG_NAMES: [number, string][] = [
   [TcpFlag.FIN, "FIN"],
   [TcpFlag.SYN, "SYN"],

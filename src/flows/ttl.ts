@@ -30,7 +30,7 @@ export interface ForgedVerdict {
 }
 
 /**
- * Slot layout: one 32-byte record of int32s per address (the fields a packet
+ * Slot layout: one 64-byte record of int32s per address (the fields a packet
  * reads and writes share a cache line; separate column arrays cost a line
  * each per packet).
  */
