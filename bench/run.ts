@@ -17,6 +17,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { generate, numberArg, parseArgs, summaryLine, truthPath, type GenerateTruth } from "./generate.js";
+import { checkAgainstTruth, ndjsonSummary, renderChecks, type TruthCheck } from "./verify.js";
 
 /** What rows may look at to build their command line. */
 export interface BenchContext {
@@ -367,7 +368,10 @@ const USAGE = `usage: npm run bench -- [options]   (or: node dist/bench/run.js [
   --rate R           connection arrivals per second in generated files (default ${DEFAULT_RATE}; 7000 is a busy link
                      with ~33 k connections open at once)
   --out-dir D        where files and results go (default bench/out)
-  --force            run tshark/tcptrace even when they look too big for available memory`;
+  --force            run tshark/tcptrace even when they look too big for available memory
+For generated files (and --file captures with a .truth.json beside them), one more
+synsent run checks its counts against the generator's ground truth; a difference
+fails the bench (exit 1).`;
 
 async function main(argv: string[]): Promise<number> {
   let args: Map<string, string>;
@@ -414,7 +418,7 @@ async function main(argv: string[]): Promise<number> {
   const ctx = makeContext(root);
   if (!fs.existsSync(TIME_BIN)) process.stderr.write(`bench: ${TIME_BIN} not found (Debian package 'time'): peak memory will show as —\n`);
 
-  const inputs: { file: string; packets: number | null; bytes: number; note: string; flood?: number }[] = [];
+  const inputs: { file: string; packets: number | null; bytes: number; note: string; flood?: number; truth?: GenerateTruth; truthChecks?: TruthCheck[] }[] = [];
   const explicit = args.get("file");
   if (explicit !== undefined) {
     for (const f of explicit.split(",")) {
@@ -422,9 +426,9 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`bench: ${f}: no such file\n`);
         return 2;
       }
-      let packets: number | null = null;
-      if (fs.existsSync(truthPath(f))) packets = (JSON.parse(fs.readFileSync(truthPath(f), "utf8")) as GenerateTruth).packets;
-      inputs.push({ file: f, packets, bytes: fs.statSync(f).size, note: "" });
+      let truth: GenerateTruth | undefined;
+      if (fs.existsSync(truthPath(f))) truth = JSON.parse(fs.readFileSync(truthPath(f), "utf8")) as GenerateTruth;
+      inputs.push({ file: f, packets: truth?.packets ?? null, bytes: fs.statSync(f).size, note: "", truth });
     }
   } else {
     for (const s of sizes) {
@@ -436,6 +440,7 @@ async function main(argv: string[]): Promise<number> {
         packets: truth.packets,
         bytes: truth.bytes,
         note: `${truth.connections} connections${rate === DEFAULT_RATE ? "" : ` at ${rate}/s`}`,
+        truth,
       });
     }
   }
@@ -460,6 +465,7 @@ async function main(argv: string[]): Promise<number> {
   const sections: string[] = [header];
   const all: Measurement[] = [];
   const floodJs = path.join(root, "dist", "bench", "synflood.js");
+  let failed = false;
   for (const input of inputs) {
     if (input.flood === undefined) warmCache(input.file);
     const name = input.flood === undefined ? path.basename(input.file) : "synflood";
@@ -477,13 +483,30 @@ async function main(argv: string[]): Promise<number> {
     const table = renderTable(results, input.packets, input.bytes);
     process.stdout.write("\n" + table + "\n\n");
     sections.push(title, "", table, "");
+    // Accuracy, not only speed: one more synsent run, its counts against the generator's truth.
+    if (input.truth !== undefined && input.flood === undefined && ctx.synsentMain !== null && rows.some((r) => r.id.startsWith("synsent"))) {
+      let line: string;
+      try {
+        const summary = await ndjsonSummary([process.execPath, ctx.synsentMain, "analyze", input.file, "--format", "ndjson"], timeoutS);
+        input.truthChecks = checkAgainstTruth(summary, input.truth);
+        line = renderChecks(input.truthChecks, input.truth);
+        if (input.truthChecks.some((c) => !c.ok)) failed = true;
+      } catch (e) {
+        line = `ground truth: not checked: synsent --format ndjson failed: ${(e as Error).message}`;
+        failed = true;
+      }
+      process.stdout.write(line + "\n\n");
+      sections.push(line, "");
+    }
     all.push(...results);
   }
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(path.join(outDir, "results.md"), sections.join("\n") + "\n");
-  fs.writeFileSync(path.join(outDir, "results.json"), JSON.stringify({ date: new Date().toISOString(), inputs, results: all }, null, 2) + "\n");
+  const inputsOut = inputs.map(({ truth: _truth, ...rest }) => rest);
+  fs.writeFileSync(path.join(outDir, "results.json"), JSON.stringify({ date: new Date().toISOString(), inputs: inputsOut, results: all }, null, 2) + "\n");
   process.stdout.write(`results: ${path.join(outDir, "results.md")} and results.json\n`);
-  return 0;
+  // A report that differs from the ground truth fails the run, however fast it was.
+  return failed ? 1 : 0;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
