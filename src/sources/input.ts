@@ -198,11 +198,25 @@ export class StreamBytes implements ByteStream {
     if (!this.pending || this.pendingPos >= this.pending.length) {
       if (!(await this.more())) return 0;
     }
-    const p = this.pending!;
-    const n = Math.min(max, p.length - this.pendingPos);
-    into.set(p.subarray(this.pendingPos, this.pendingPos + n), at);
-    this.pendingPos += n;
-    return n;
+    let got = 0;
+    for (;;) {
+      const p = this.pending!;
+      const n = Math.min(max - got, p.length - this.pendingPos);
+      into.set(p.subarray(this.pendingPos, this.pendingPos + n), at + got);
+      this.pendingPos += n;
+      got += n;
+      // Also take what the stream has already buffered (a pipe delivers 64 KB
+      // at a time; a batch of one chunk is ~750 packets, each batch with its
+      // fixed costs), but never wait for more once there is something to parse.
+      if (got >= max || this.pendingPos < p.length || this.readableLength() === 0) return got;
+      if (!(await this.more())) return got;
+    }
+  }
+
+  /** Bytes the stream holds, read from its source and not yet taken (0 if it cannot tell). */
+  private readableLength(): number {
+    const n = (this.stream as { readableLength?: number }).readableLength;
+    return typeof n === "number" && !this.ended ? n : 0;
   }
 
   async sniff(n: number): Promise<Uint8Array> {

@@ -3,6 +3,8 @@
  * RecordSource. The format is decided from the first bytes, never from the
  * file name: gzip (1f 8b) is unwrapped first, then pcap or pcapng.
  */
+import { createReadStream, fstatSync, open as fsOpen, type Stats } from "node:fs";
+import { Socket, type SocketConstructorOpts } from "node:net";
 import { open as openHandle, stat } from "node:fs/promises";
 import { InputError, type RecordSource } from "./record.js";
 import { ChunkReader, FileBytes, StreamBytes, gunzipBytes, type ByteStream } from "./input.js";
@@ -52,6 +54,26 @@ export async function openCapture(paths: string[], opts: OpenOptions = {}): Prom
   return new MergedSource(sources, opts.batchRecords ?? DEFAULT_BATCH_RECORDS);
 }
 
+function stdinStat(): Stats | null {
+  try {
+    return fstatSync(0);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A pipe, FIFO or socket read by the event loop as data arrives, holding up
+ * to 1 MB read ahead (process.stdin stops at 16 KB: then each batch of packets
+ * is one 64 KB read, ~750 packets, and the writer waits for the parser).
+ */
+function pipeSocket(fd: number): Socket {
+  // readableHighWaterMark goes on to stream.Duplex (net.Socket passes its options through; @types/node omits it).
+  const opts = { fd, readable: true, writable: false, readableHighWaterMark: PIPE_AHEAD_BYTES };
+  return new Socket(opts as SocketConstructorOpts);
+}
+const PIPE_AHEAD_BYTES = 1 << 20;
+
 /** Open one capture file ("-" = stdin). Throws InputError when it cannot be read at all. */
 export async function openFile(path: string, opts: OpenOptions = {}): Promise<FileSource> {
   const chunkBytes = Math.max(256, opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
@@ -59,22 +81,45 @@ export async function openFile(path: string, opts: OpenOptions = {}): Promise<Fi
   let raw: ByteStream;
   let totalBytes: number | null = null;
   if (path === "-") {
-    raw = new StreamBytes(opts.stdin ?? process.stdin);
+    if (opts.stdin !== undefined) raw = new StreamBytes(opts.stdin);
+    else {
+      const st = stdinStat();
+      // `synsent analyze - < file.pcap`: stdin is the file, its size known
+      // (progress shows time left, and the second thread is chosen as for a file).
+      if (st?.isFile()) {
+        totalBytes = st.size;
+        // Read on from where stdin stands, 1 MB a read (process.stdin: 64 KB).
+        raw = new StreamBytes(createReadStream("", { fd: 0, autoClose: false, highWaterMark: PIPE_AHEAD_BYTES }));
+      } else {
+        raw = new StreamBytes(st !== null && (st.isFIFO() || st.isSocket()) ? pipeSocket(0) : process.stdin);
+      }
+    }
   } else {
     let regular: boolean;
+    let pipe: boolean;
     try {
       const st = await stat(path);
       if (st.isDirectory()) throw new InputError(`${path}: is a directory, not a capture file`, path, null);
       regular = st.isFile();
+      pipe = st.isFIFO() || st.isSocket();
       totalBytes = regular ? st.size : null;
     } catch (e) {
       if (e instanceof InputError) throw e;
       throw new InputError(`${path}: ${fsReason(e)}`, path, null);
     }
     try {
-      const fh = await openHandle(path, "r");
-      // A FIFO or device (<(tcpdump -w -), /dev/stdin) cannot take positional reads.
-      raw = regular ? new FileBytes(fh) : new StreamBytes(fh.createReadStream({ highWaterMark: Math.min(chunkBytes, 1024 * 1024) }));
+      if (pipe) {
+        // A FIFO (<(zcat f.gz), /dev/stdin on a pipe): read like stdin, by the
+        // event loop as data arrives. A file stream (one thread-pool read at a
+        // time, each waited for) took 1.4-1.9 s for the 200k bench file through
+        // <(cat F), against 1.0 s this way and 0.8 s from the file itself.
+        const fd = await new Promise<number>((resolve, reject) => fsOpen(path, "r", (e, n) => (e ? reject(e) : resolve(n))));
+        raw = new StreamBytes(pipeSocket(fd));
+      } else {
+        const fh = await openHandle(path, "r");
+        // A device (a terminal, /dev/zero) cannot take positional reads.
+        raw = regular ? new FileBytes(fh) : new StreamBytes(fh.createReadStream({ highWaterMark: 64 * 1024 }));
+      }
     } catch (e) {
       throw new InputError(`${path}: ${fsReason(e)}`, path, null);
     }
