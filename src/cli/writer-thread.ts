@@ -7,7 +7,7 @@
  * V8's compiler threads. Started here instead, while the command line is
  * still loading (one thread busy, the other core idle), when the arguments
  * make a second thread likely: `analyze` with a capture file of at least
- * WORKER_MIN_BYTES, or `--threads 2`. A guess that turns out wrong costs the
+ * WORKER_MIN_BYTES or a pipe (stdin or a FIFO), or `--threads 2`. A guess that turns out wrong costs the
  * idle core ~45 ms and nothing else: the worker waits for its configuration
  * (an "init" message, see json-worker.ts) and is terminated if never taken.
  *
@@ -36,7 +36,7 @@ interface Started {
 let early: Started | null = null;
 
 /** Would these arguments (process.argv after node and the script) likely use the writer thread? */
-export function likelyWriterThread(args: readonly string[]): boolean {
+export function likelyWriterThread(args: readonly string[], stdinStat: () => fs.Stats = () => fs.fstatSync(0)): boolean {
   if (args[0] !== "analyze") return false;
   let big = false;
   for (let i = 1; i < args.length; i++) {
@@ -50,16 +50,28 @@ export function likelyWriterThread(args: readonly string[]): boolean {
     }
     if (a === "--threads=1") return false;
     if (a === "--threads=2") big = true;
-    if (a.startsWith("-")) continue;
-    // A positional argument (or an option's value): a big regular file?
-    try {
-      const st = fs.statSync(a, { throwIfNoEntry: false });
-      if (st !== undefined && st.isFile() && st.size >= WORKER_MIN_BYTES) big = true;
-    } catch {
-      // not a file we can stat: the command itself will say so
+    if (a === "-" && args[i - 1] !== "-o" && args[i - 1] !== "--output") {
+      // stdin: a pipe (length unknown) or a big file redirected to it
+      if (bigOrUnknown(stdinStat)) big = true;
+      continue;
     }
+    if (a.startsWith("-")) continue;
+    // A positional argument (or an option's value): a big file, or a pipe such as <(zcat f.gz)?
+    if (bigOrUnknown(() => fs.statSync(a, { throwIfNoEntry: false }))) big = true;
   }
   return big;
+}
+
+/** A regular file of at least WORKER_MIN_BYTES, or a FIFO or socket (input of unknown length). */
+function bigOrUnknown(stat: () => fs.Stats | undefined): boolean {
+  try {
+    const st = stat();
+    if (st === undefined) return false;
+    return st.isFile() ? st.size >= WORKER_MIN_BYTES : st.isFIFO() || st.isSocket();
+  } catch {
+    // not a file we can stat: the command itself will say so
+    return false;
+  }
 }
 
 /** Start the writer thread now if the arguments make it likely (once). */

@@ -100,7 +100,7 @@ describe("--threads", () => {
 import { likelyWriterThread, WORKER_MIN_BYTES } from "../../src/cli/writer-thread.js";
 
 describe("the writer thread started before the command line loads", () => {
-  test("is started for analyze with a big capture file or --threads 2, not otherwise", () => {
+  test("is started for analyze with a big capture file, a pipe or --threads 2, not otherwise", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "synsent-early-"));
     try {
       const big = path.join(dir, "big.pcap");
@@ -113,7 +113,17 @@ describe("the writer thread started before the command line loads", () => {
       expect(likelyWriterThread(["analyze", small])).toBe(false);
       expect(likelyWriterThread(["analyze", big, "--threads", "1"])).toBe(false);
       expect(likelyWriterThread(["analyze", big, "--threads=1"])).toBe(false);
-      expect(likelyWriterThread(["analyze", "-"])).toBe(false);
+      // stdin: a pipe or socket (length unknown) or a big redirected file, not a small file or a terminal
+      const fifo = path.join(dir, "fifo");
+      execFileSync("mkfifo", [fifo]);
+      const statOf = (p: string) => () => fs.statSync(p);
+      expect(likelyWriterThread(["analyze", "-"], statOf(fifo))).toBe(true);
+      expect(likelyWriterThread(["analyze", "-"], statOf(big))).toBe(true);
+      expect(likelyWriterThread(["analyze", "-"], statOf(small))).toBe(false);
+      expect(likelyWriterThread(["analyze", "-"], statOf("/dev/null"))).toBe(false);
+      expect(likelyWriterThread(["analyze", "-", "--threads", "1"], statOf(fifo))).toBe(false);
+      expect(likelyWriterThread(["analyze", small, "-o", "-"], statOf(fifo))).toBe(false); // "-" there is the output
+      expect(likelyWriterThread(["analyze", fifo])).toBe(true); // <(zcat f.gz)
       expect(likelyWriterThread(["analyze", dir])).toBe(false); // a directory
       expect(likelyWriterThread(["capture", big])).toBe(false);
       expect(likelyWriterThread([])).toBe(false);
