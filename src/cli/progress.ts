@@ -1,7 +1,29 @@
-/** A progress bar on stderr, only when stderr is a terminal and the input size is known. */
+/**
+ * Progress on stderr, only when stderr is a terminal. A file of known size
+ * gets a bar (bytes read of total, packets/s, connections, time left); input
+ * of unknown length (stdin: `zcat big.pcap.gz | synsent analyze -`) gets a
+ * line without a bar (bytes read, packets/s, connections, time so far), shown
+ * once 8 MB have been read. Shorter inputs are a moment's work: nothing.
+ */
 import { createRequire } from "node:module";
 import type { RecordSource } from "../sources/record.js";
 import type { Progress } from "../analyze.js";
+
+/** Inputs smaller than this take a moment: no progress display. */
+const MOMENT_BYTES = 8 << 20;
+
+/** Loaded only when progress is shown (start-up time of every other run). */
+function loadCliProgress(): typeof import("cli-progress") {
+  return createRequire(import.meta.url)("cli-progress") as typeof import("cli-progress");
+}
+
+/** 59s, 1m05s, 2h03m. */
+export function elapsedText(s: number): string {
+  const t = Math.floor(s);
+  if (t < 60) return `${t}s`;
+  if (t < 3600) return `${Math.floor(t / 60)}m${String(t % 60).padStart(2, "0")}s`;
+  return `${Math.floor(t / 3600)}h${String(Math.floor((t % 3600) / 60)).padStart(2, "0")}m`;
+}
 
 export interface ProgressHandle {
   update(p: Progress): void;
@@ -12,9 +34,9 @@ export function startProgress(wanted: boolean | undefined, source: RecordSource)
   const enabled = wanted ?? (process.stderr.isTTY === true);
   if (!enabled || !process.stderr.isTTY) return null;
   const total = source.totalBytes;
-  if (total === null || total < 8 << 20) return null; // a moment's work: no bar
-  // Loaded only when a bar is shown (start-up time of every other run).
-  const cliProgress = createRequire(import.meta.url)("cli-progress") as typeof import("cli-progress");
+  if (total === null) return unknownLength();
+  if (total < MOMENT_BYTES) return null; // a moment's work: no bar
+  const cliProgress = loadCliProgress();
   const started = Date.now();
   const bar = new cliProgress.SingleBar(
     {
@@ -41,6 +63,38 @@ export function startProgress(wanted: boolean | undefined, source: RecordSource)
     },
     stop() {
       bar.stop();
+    },
+  };
+}
+
+/** Stdin and other inputs of unknown length: a line without bar, percentage or time left. */
+function unknownLength(): ProgressHandle {
+  const started = Date.now();
+  let bar: import("cli-progress").SingleBar | null = null;
+  return {
+    update(p) {
+      if (bar === null) {
+        if (p.bytesRead < MOMENT_BYTES) return;
+        const cliProgress = loadCliProgress();
+        bar = new cliProgress.SingleBar({
+          stream: process.stderr,
+          format: " {mb} MB read | {pps} packets/s | {connections} connections | {elapsed}",
+          hideCursor: true,
+          clearOnComplete: true,
+          fps: 8,
+        });
+        bar.start(1, 0, { mb: "0", pps: "0", connections: "0", elapsed: "0s" });
+      }
+      const secs = Math.max(0.001, (Date.now() - started) / 1000);
+      bar.update(0, {
+        mb: (p.bytesRead / 1e6).toFixed(0),
+        pps: Math.round(p.packets / secs).toLocaleString("en-US"),
+        connections: p.connections.toLocaleString("en-US"),
+        elapsed: elapsedText(secs),
+      });
+    },
+    stop() {
+      bar?.stop();
     },
   };
 }
