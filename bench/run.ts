@@ -90,6 +90,17 @@ export const ROWS: BenchRow[] = [
     },
   },
   {
+    id: "pcap-parser",
+    label: "pcap-parser (iterating packets only)",
+    command: (f, ctx) => {
+      const script = path.join(ctx.root, "dist", "bench", "pcap-parser-iterate.js");
+      if (!fs.existsSync(script)) return "dist/bench/pcap-parser-iterate.js not present";
+      if (!fs.existsSync(path.join(ctx.root, "node_modules", "pcap-parser"))) return "pcap-parser not installed (npm install)";
+      // pcap only: it cannot read pcapng or gzip.
+      return [process.execPath, script, f];
+    },
+  },
+  {
     id: "tcpdump",
     stdin: true,
     label: "tcpdump SYN/RST filter",
