@@ -5,7 +5,7 @@ import { pipeline } from "node:stream/promises";
 import type { Argv, CommandModule } from "yargs";
 import { openCapture } from "../sources/open.js";
 import { dash, reportOptions, runAndReport, UsageError, type ReportArgs } from "./common.js";
-import { installSignals } from "./signals.js";
+import { defaultSignalsWhileBlocked, installSignals } from "./signals.js";
 import { startProgress } from "./progress.js";
 
 interface AnalyzeArgs extends ReportArgs {
@@ -39,7 +39,17 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
         await pipeline(process.stdin, fs.createWriteStream(spool));
         inputs = files.map((f) => (f === "-" ? spool! : f));
       }
-      const source = await openCapture(inputs);
+      // Opening a FIFO waits for its writer in a thread-pool call that nothing
+      // cancels (even process.exit waits for it), and the first bytes of a pipe
+      // may be slow to come: until the input is open, a signal has its default
+      // action and ends synsent at once (nothing read, no report to write).
+      const resumeSignals = defaultSignalsWhileBlocked();
+      let source;
+      try {
+        source = await openCapture(inputs);
+      } finally {
+        resumeSignals();
+      }
       const progress = startProgress(a.progress, source);
       let result;
       try {

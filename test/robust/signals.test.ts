@@ -111,6 +111,22 @@ describe.skipIf(!built)("signals during analyze", () => {
       expect(rep.connections.length).toBeGreaterThan(10);
     });
 
+    it(`${sig} while a FIFO waits for its writer (nothing read yet): synsent ends at once`, async () => {
+      const fifo = path.join(tmp, `wait-${sig}.fifo`);
+      execFileSync("mkfifo", [fifo]);
+      const p = cli(["analyze", fifo, "-F", "json"]);
+      // Past start-up: blocked opening the FIFO (no writer will ever come).
+      await sleep(1000);
+      expect(p.child.exitCode).toBe(null);
+      const t0 = Date.now();
+      p.child.kill(sig);
+      const r = await p.done;
+      // Ended by the signal's default action (a shell shows ${code}); it used to wait for a writer forever.
+      expect(r.signal).toBe(sig);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(p.out()).toBe("");
+    });
+
     it(`${sig} during a long file analysis: complete report of the part read, exit ${code}`, async () => {
       const out = path.join(tmp, `long-${sig}.json`);
       const p = cli(["analyze", BIG, "-F", "json", "-o", out]);
