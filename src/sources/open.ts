@@ -62,6 +62,11 @@ function stdinStat(): Stats | null {
   }
 }
 
+/** A pipe or FIFO (stdin from `cmd |`, <(cmd)) or a socket: read as a stream of unknown length. */
+function isPipe(st: Stats): boolean {
+  return st.isFIFO() || st.isSocket();
+}
+
 /**
  * A pipe, FIFO or socket read by the event loop as data arrives, holding up
  * to 1 MB read ahead (process.stdin stops at 16 KB: then each batch of packets
@@ -91,7 +96,7 @@ export async function openFile(path: string, opts: OpenOptions = {}): Promise<Fi
         // Read on from where stdin stands, 1 MB a read (process.stdin: 64 KB).
         raw = new StreamBytes(createReadStream("", { fd: 0, autoClose: false, highWaterMark: PIPE_AHEAD_BYTES }));
       } else {
-        raw = new StreamBytes(st !== null && (st.isFIFO() || st.isSocket()) ? pipeSocket(0) : process.stdin);
+        raw = new StreamBytes(st !== null && isPipe(st) ? pipeSocket(0) : process.stdin);
       }
     }
   } else {
@@ -101,7 +106,7 @@ export async function openFile(path: string, opts: OpenOptions = {}): Promise<Fi
       const st = await stat(path);
       if (st.isDirectory()) throw new InputError(`${path}: is a directory, not a capture file`, path, null);
       regular = st.isFile();
-      pipe = st.isFIFO() || st.isSocket();
+      pipe = isPipe(st);
       totalBytes = regular ? st.size : null;
     } catch (e) {
       if (e instanceof InputError) throw e;
@@ -118,7 +123,7 @@ export async function openFile(path: string, opts: OpenOptions = {}): Promise<Fi
       } else {
         const fh = await openHandle(path, "r");
         // A device (a terminal, /dev/zero) cannot take positional reads.
-        raw = regular ? new FileBytes(fh) : new StreamBytes(fh.createReadStream({ highWaterMark: 64 * 1024 }));
+        raw = regular ? new FileBytes(fh) : new StreamBytes(fh.createReadStream({ highWaterMark: Math.min(chunkBytes, 1024 * 1024) }));
       }
     } catch (e) {
       throw new InputError(`${path}: ${fsReason(e)}`, path, null);
