@@ -25,6 +25,16 @@ export function elapsedText(s: number): string {
   return `${Math.floor(t / 3600)}h${String(Math.floor((t % 3600) / 60)).padStart(2, "0")}m`;
 }
 
+/** What both displays show: MB read, packets/s since `started`, connections so far. */
+function counters(p: Progress, started: number): { mb: string; pps: string; connections: string } {
+  const secs = Math.max(0.001, (Date.now() - started) / 1000);
+  return {
+    mb: (p.bytesRead / 1e6).toFixed(0),
+    pps: Math.round(p.packets / secs).toLocaleString("en-US"),
+    connections: p.connections.toLocaleString("en-US"),
+  };
+}
+
 export interface ProgressHandle {
   update(p: Progress): void;
   stop(): void;
@@ -50,16 +60,11 @@ export function startProgress(wanted: boolean | undefined, source: RecordSource)
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(total, 0, { mb: "0", totalMb: (total / 1e6).toFixed(0), pps: "0", connections: 0 });
+  const totalMb = (total / 1e6).toFixed(0);
+  bar.start(total, 0, { mb: "0", totalMb, pps: "0", connections: 0 });
   return {
     update(p) {
-      const secs = Math.max(0.001, (Date.now() - started) / 1000);
-      bar.update(Math.min(p.bytesRead, total), {
-        mb: (p.bytesRead / 1e6).toFixed(0),
-        totalMb: (total / 1e6).toFixed(0),
-        pps: Math.round(p.packets / secs).toLocaleString("en-US"),
-        connections: p.connections.toLocaleString("en-US"),
-      });
+      bar.update(Math.min(p.bytesRead, total), { ...counters(p, started), totalMb });
     },
     stop() {
       bar.stop();
@@ -85,13 +90,7 @@ function unknownLength(): ProgressHandle {
         });
         bar.start(1, 0, { mb: "0", pps: "0", connections: "0", elapsed: "0s" });
       }
-      const secs = Math.max(0.001, (Date.now() - started) / 1000);
-      bar.update(0, {
-        mb: (p.bytesRead / 1e6).toFixed(0),
-        pps: Math.round(p.packets / secs).toLocaleString("en-US"),
-        connections: p.connections.toLocaleString("en-US"),
-        elapsed: elapsedText(secs),
-      });
+      bar.update(0, { ...counters(p, started), elapsed: elapsedText((Date.now() - started) / 1000) });
     },
     stop() {
       bar?.stop();
