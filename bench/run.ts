@@ -57,6 +57,12 @@ function tool(ctx: BenchContext, bin: string, args: string[]): string[] | string
   return ctx.has(bin) ? [bin, ...args] : `${bin} not installed`;
 }
 
+/** One of the bench's own scripts (dist/bench/NAME) run on the file. */
+function benchScript(ctx: BenchContext, name: string, file: string): string[] | string {
+  const script = path.join(ctx.root, "dist", "bench", name);
+  return fs.existsSync(script) ? [process.execPath, script, file] : `dist/bench/${name} not present`;
+}
+
 /** The rows of the table, in order. */
 export const ROWS: BenchRow[] = [
   {
@@ -84,21 +90,14 @@ export const ROWS: BenchRow[] = [
   {
     id: "synsent-read-decode",
     label: "synsent read+decode only",
-    command: (f, ctx) => {
-      const script = path.join(ctx.root, "dist", "bench", "read-decode.js");
-      return fs.existsSync(script) ? [process.execPath, script, f] : "dist/bench/read-decode.js not present";
-    },
+    command: (f, ctx) => benchScript(ctx, "read-decode.js", f),
   },
   {
     id: "pcap-parser",
     label: "pcap-parser (iterating packets only)",
-    command: (f, ctx) => {
-      const script = path.join(ctx.root, "dist", "bench", "pcap-parser-iterate.js");
-      if (!fs.existsSync(script)) return "dist/bench/pcap-parser-iterate.js not present";
-      if (!fs.existsSync(path.join(ctx.root, "node_modules", "pcap-parser"))) return "pcap-parser not installed (npm install)";
-      // pcap only: it cannot read pcapng or gzip.
-      return [process.execPath, script, f];
-    },
+    // pcap only: it cannot read pcapng or gzip.
+    command: (f, ctx) =>
+      fs.existsSync(path.join(ctx.root, "node_modules", "pcap-parser")) ? benchScript(ctx, "pcap-parser-iterate.js", f) : "pcap-parser not installed (npm install)",
   },
   {
     id: "tcpdump",
