@@ -9,7 +9,7 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CLI } from "../helpers/cli.js";
+import { CLI, runCli } from "../helpers/cli.js";
 import { generate } from "../../bench/generate.js";
 import { elapsedText } from "../../src/cli/progress.js";
 
@@ -46,16 +46,11 @@ async function viaFifo(file: string, args: string[]): Promise<string> {
   execFileSync("mkfifo", [fifo]);
   try {
     const writer = spawn("sh", ["-c", 'cat "$0" > "$1"', file, fifo], { stdio: "ignore" });
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, "analyze", fifo, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-      const parts: Buffer[] = [];
-      let err = "";
-      child.stdout.on("data", (d: Buffer) => parts.push(d));
-      child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-      child.on("close", (code) => (code === 0 ? resolve(Buffer.concat(parts).toString("utf8")) : reject(new Error(`exit ${code}: ${err}`))));
-    });
+    const r = await runCli(["analyze", fifo, ...args], { timeoutMs: 60_000 });
     await new Promise((resolve) => (writer.exitCode !== null ? resolve(null) : writer.on("close", resolve)));
-    return out;
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    return r.stdout;
   } finally {
     fs.rmSync(fifo, { force: true });
   }
