@@ -8,7 +8,8 @@ import type { RecordBatch, RecordSource, ReadStop } from "./sources/record.js";
 import { PacketView, Kind, KIND_LABEL } from "./decode/packet.js";
 import { decodePacket } from "./decode/decode.js";
 import { linkTypeName } from "./decode/linktypes.js";
-import { FlowTracker } from "./flows/tracker.js";
+import { FlowTracker, type FlowTrackerOptions } from "./flows/tracker.js";
+import { NativeFlowTracker, nativeTrackerAvailable } from "./flows/native.js";
 import type { Connection, Outcome } from "./flows/connection.js";
 import type { ConnectionEncoder } from "./flows/codec.js";
 import { Diagnoser } from "./diagnose/diagnose.js";
@@ -30,6 +31,13 @@ export interface AnalyzeOptions {
   ladderFor?: "all" | "problems";
   /** See FlowTrackerOptions.compactAbove (tests set 0 to run every SYN-only flow through the compact tier). */
   compactAbove?: number;
+  /**
+   * Which flow tracker: "auto" (default) = the compiled one (native/flows)
+   * when it is built, else the JavaScript one; "js" = always the JavaScript
+   * one (the reference). Live capture (onBatch) and compactAbove always use
+   * the JavaScript tracker. Both give the same connections.
+   */
+  tracker?: "auto" | "js";
   /** Keep every connection in `report.connections` (library default: true). */
   collectConnections?: boolean;
   /** Called for every connection as soon as its verdict is final. */
@@ -119,7 +127,7 @@ export async function analyzeSource(
   const onConnection = opts.onConnection;
   const diagnose = opts.diagnose ?? true;
   if (opts.encoder && diagnose) throw new Error("analyzeSource: an encoder needs diagnose: false (the diagnoser reads Connection objects)");
-  const tracker = new FlowTracker({
+  const trackerOpts: FlowTrackerOptions = {
     synTimeoutS,
     maxFlows,
     ladderFor: opts.ladderFor ?? "problems",
@@ -137,7 +145,12 @@ export async function analyzeSource(
       if (collect) connections.push(c);
       if (onConnection) onConnection(c, synAckTtl);
     },
-  });
+  };
+  // The live view (onBatch) reads the JavaScript tracker's waiting SYNs; tests of the compact tier set compactAbove.
+  const compiled =
+    (opts.tracker ?? "auto") === "auto" && opts.onBatch === undefined && opts.compactAbove === undefined && nativeTrackerAvailable();
+  const jsTracker = compiled ? null : new FlowTracker(trackerOpts);
+  const tracker = jsTracker ?? new NativeFlowTracker(trackerOpts);
 
   const view = new PacketView();
   // Counters indexed by Kind value and by link type; link types are few, so a
@@ -156,7 +169,8 @@ export async function analyzeSource(
   let batches = 0;
 
   const state: PipelineState = {
-    tracker,
+    // onBatch is the only reader of state, and it always gets the JavaScript tracker (above)
+    tracker: jsTracker!,
     diagnoser,
     get packets() {
       return packets;
@@ -214,6 +228,8 @@ export async function analyzeSource(
         tracker.packet(view, packets, sec, nsec);
       }
     }
+    // (the compiled tracker works through the batch here; the JavaScript one already has)
+    if (jsTracker === null) (tracker as NativeFlowTracker).flush();
     batches++;
     if (opts.afterBatch) {
       const wait = opts.afterBatch();

@@ -146,6 +146,12 @@ export class ConnectionEncoder {
     this.count++;
   }
 
+  /** `count` connections were written up to `end` (the compiled tracker copies them in at once). */
+  committedMany(end: number, count: number): void {
+    this.n = end;
+    this.count += count;
+  }
+
   /** The string's id (sent with the batch the first time). */
   stringId(v: string): number {
     let id = this.ids.get(v);

@@ -24,6 +24,32 @@ export function hopsOf(ttl: number): number {
   return initialTtl(ttl) - ttl;
 }
 
+/**
+ * Why a RST looks forged, in words: its TTL against the `agree` packets from
+ * `addrText` that arrived with TTL `ref` (hop counts differ), and its IP ID
+ * when that is far from the host's last one. (Also the text for verdicts
+ * reached by the compiled flow tracker, native/flows/flows.cc.)
+ */
+export function forgedReason(
+  addrText: string,
+  rstTtl: number,
+  agree: number,
+  ref: number,
+  ipIdFar: boolean,
+  rstIpId: number,
+  lastIpId: number,
+): string {
+  const hopsRef = hopsOf(ref);
+  const hopsRst = hopsOf(rstTtl);
+  const closer = hopsRst < hopsRef;
+  const d = Math.abs(hopsRef - hopsRst);
+  let reason =
+    `TTL ${rstTtl}, but the other ${agree} packet${agree === 1 ? "" : "s"} from ${addrText} arrived with TTL ${ref}` +
+    ` (${hopsRst} vs ${hopsRef} hops): sent by a device ${d} hop${d === 1 ? "" : "s"} ${closer ? "closer to" : "farther from"} the capture point`;
+  if (ipIdFar) reason += `; its IP ID ${rstIpId} is also far from the host's recent IP IDs (last ${lastIpId})`;
+  return reason;
+}
+
 export interface ForgedVerdict {
   suspected: boolean;
   reason: string | null;
@@ -169,16 +195,13 @@ export class AddressTtlTable {
     const hopsRef = hopsOf(ref);
     const hopsRst = hopsOf(rstTtl);
     if (hopsRef === hopsRst) return { suspected: false, reason: null };
-    const closer = hopsRst < hopsRef;
-    const d = Math.abs(hopsRef - hopsRst);
-    let reason =
-      `TTL ${rstTtl}, but the other ${agree} packet${agree === 1 ? "" : "s"} from ${addrText} arrived with TTL ${ref}` +
-      ` (${hopsRst} vs ${hopsRef} hops): sent by a device ${d} hop${d === 1 ? "" : "s"} ${closer ? "closer to" : "farther from"} the capture point`;
     const last = T[o + F_LAST_IPID]! - 1;
+    let ipIdFar = false;
     if (v === 4 && rstIpId >= 0 && last >= 0 && T[o + F_IPID_SAMPLES]! >= minEvidence) {
       const dist = Math.min((rstIpId - last) & 0xffff, (last - rstIpId) & 0xffff);
-      if (dist > 1024) reason += `; its IP ID ${rstIpId} is also far from the host's recent IP IDs (last ${last})`;
+      ipIdFar = dist > 1024;
     }
+    const reason = forgedReason(addrText, rstTtl, agree, ref, ipIdFar, rstIpId, last);
     return { suspected: true, reason };
   }
 }

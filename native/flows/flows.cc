@@ -1,0 +1,1870 @@
+// The flow tracker's per-packet core, compiled: the same state machine as
+// src/flows/tracker.ts (which stays the reference and the fallback), written
+// for memory that stays in cache (one struct per connection, no boxed
+// numbers, no garbage collector walking a million flows).
+//
+// What it must match, field for field and in the same order:
+// src/flows/tracker.ts with the compact tier off (compactAbove = Infinity),
+// and the connection layout of src/flows/codec.ts. test/flows/native.test.ts
+// runs both on every bundled capture and on generated ones and compares the
+// reports. Every function here names the one it follows in tracker.ts; read
+// that one for the why.
+//
+// The JS side (src/flows/native.ts) decodes packets and writes the fields
+// this code needs into two bound typed arrays (IN_* below), calls run(n),
+// then drain() copies the finished connections into its ConnectionEncoder.
+// Texts are made on the JS side: a forged-RST reason and an ICMP step's
+// flags text leave here as patches (position + the numbers the text needs).
+
+#include <napi.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <string>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+namespace {
+
+// ---- input layout (src/flows/native.ts writes it; keep the two in step)
+constexpr int IN_STRIDE = 32;
+constexpr int I_KIND = 0;  // 1 TCP, 2 ICMP unreachable
+constexpr int I_IPV = 1;
+constexpr int I_SRC = 2;   // 4 words (ICMP: the ICMP sender)
+constexpr int I_DST = 6;   // 4 words (ICMP: the quoted source)
+constexpr int I_SPORT = 10;
+constexpr int I_DPORT = 11;
+constexpr int I_FLAGS = 12;  // ICMP: type
+constexpr int I_SEQ = 13;    // ICMP: code
+constexpr int I_ACK = 14;    // ICMP: quoted seq
+constexpr int I_LEN = 15;
+constexpr int I_WIN = 16;
+constexpr int I_TTL = 17;
+constexpr int I_IPID = 18;
+constexpr int I_SIG = 19;
+constexpr int I_MSS = 20;
+constexpr int I_WS = 21;
+constexpr int I_OPTBITS = 22;  // 1 sackPermitted, 2 hasTimestamps
+constexpr int I_INNER_IPV = 24;
+constexpr int I_INNER_PROTO = 25;
+constexpr int I_INNER_BITS = 26;  // 1 hasPorts, 2 hasSeq
+constexpr int I_INNER_FLAGS = 27;
+constexpr int I_INNER_DST = 28;  // 4 words
+constexpr int IN_F64_STRIDE = 2;  // ts, frame
+
+// ---- stats layout (a Float64Array the JS side reads after each call)
+constexpr int S_ACTIVE = 0;
+constexpr int S_PEAK = 1;
+constexpr int S_EVICTED = 2;
+constexpr int S_DUPLICATES = 3;
+constexpr int S_OUT = 4;       // doubles waiting for drain()
+constexpr int S_CONNS = 5;     // connections waiting
+constexpr int S_PATCHES = 6;   // patch records waiting (PATCH_STRIDE numbers each)
+constexpr int S_LEN = 8;
+
+constexpr int PATCH_STRIDE = 13;
+constexpr int P_FORGED = 1;
+constexpr int P_ICMP_FLAGS = 2;
+
+constexpr uint32_t FIN = 0x01, SYN = 0x02, RST = 0x04, ACK = 0x10;
+
+constexpr double DUPLICATE_WINDOW_S = 0.01;
+constexpr double CLOSE_LINGER_S = 2;
+constexpr double SYN_GRACE_S = 30;
+constexpr double OOO_DEFAULT_S = 0.003;
+constexpr double FAST_RETRANS_S = 0.02;
+constexpr int MAX_FRAMES = 32;
+constexpr int RETRANS_FRAMES = 8;
+constexpr int TTL_LEARN_PACKETS = 3;
+
+constexpr int NOTE_NONE = 0, NOTE_RETRANS = 1, NOTE_DUP = 2, NOTE_KEEPALIVE = 3, NOTE_OOO = 4;
+constexpr int FROM_CLIENT = 0, FROM_SERVER = 1, FROM_ICMP = 2;
+
+constexpr int O_UNANSWERED = 0, O_REFUSED = 1, O_ICMP_REJECTED = 2, O_ABORTED_BY_CLIENT = 3, O_SYNACK_UNACKED = 4,
+              O_ESTABLISHED = 5, O_CLOSED = 6, O_RESET = 7, O_MIDSTREAM = 8, O_PENDING = 9;
+constexpr int Z_S0 = 0, Z_S1 = 1, Z_SF = 2, Z_REJ = 3, Z_S2 = 4, Z_S3 = 5, Z_RSTO = 6, Z_RSTR = 7, Z_RSTOS0 = 8,
+              Z_RSTRH = 9, Z_SH = 10, Z_SHR = 11, Z_OTH = 12;
+// PROBLEM_OUTCOMES (connection.ts) by outcome code
+constexpr bool PROBLEM_CODE[10] = {true, true, true, true, true, false, false, true, false, false};
+
+// codec.ts bits
+constexpr int B_RST = 1, B_RST_SERVER = 2, B_FORGED = 4, B_ICMP = 8, B_RTT = 16, B_OPTS = 32, B_MSS_NULL = 64,
+              B_WS_NULL = 128, B_SACK = 256, B_TS = 512, B_TRUNC = 1024, B_EVICTED = 2048;
+
+constexpr int AUX_NONE = 0, AUX_SYN_WAIT = 1, AUX_CLOSED = 2;
+constexpr int EMIT_FINISH = 0, EMIT_DUE = 1, EMIT_EVICT = 2, EMIT_LINGER = 3, EMIT_REUSE = 4;
+
+inline bool seqLt(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b) < 0; }
+inline bool seqLe(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b) <= 0; }
+inline bool seqGt(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b) > 0; }
+inline int32_t add32(int32_t a, int64_t b) { return (int32_t)(uint32_t)((uint64_t)(int64_t)a + (uint64_t)b); }
+/** (a - b) >>> 0 on two int32 values. */
+inline double rel(int32_t a, int32_t b) { return (double)(uint32_t)((uint32_t)a - (uint32_t)b); }
+
+/** JavaScript's Math.round (ties toward +Infinity). */
+inline double jsRound(double x) {
+  double r = std::floor(x);
+  if (x - r >= 0.5) r += 1.0;
+  return r;
+}
+
+inline uint32_t imul(uint32_t a, uint32_t b) { return a * b; }
+
+uint32_t endpointHash(uint32_t w0, uint32_t w1, uint32_t w2, uint32_t w3, uint32_t port) {
+  uint32_t h = imul(w0 ^ 0x27d4eb2fu, 0x85ebca6bu);
+  h = imul(h ^ (h >> 15) ^ w1, 0xc2b2ae35u);
+  h = imul(h ^ (h >> 13) ^ w2, 0x85ebca6bu);
+  h = imul(h ^ (h >> 16) ^ w3, 0xc2b2ae35u);
+  h = imul(h ^ (h >> 15) ^ port, 0x27d4eb2fu);
+  return h ^ (h >> 16);
+}
+
+// ---------------------------------------------------------------- TTL table (ttl.ts AddressTtlTable)
+
+int initialTtl(int ttl) { return ttl <= 32 ? 32 : ttl <= 64 ? 64 : ttl <= 128 ? 128 : 255; }
+int hopsOf(int ttl) { return initialTtl(ttl) - ttl; }
+
+class TtlTable {
+ public:
+  static constexpr int WAYS = 4, STRIDE = 16;
+  static constexpr int F_VER = 0, F_A0 = 1, F_TTL = 5, F_AGREE = 6, F_DISAGREE = 7, F_LAST_IPID = 8, F_IPID_SAMPLES = 9;
+
+  TtlTable() : mask_((1u << 16) - 1), t_(((size_t)1 << 16) * STRIDE, 0) {}
+
+  static uint32_t hash(uint32_t w0, uint32_t w1, uint32_t w2, uint32_t w3) {
+    uint32_t h = imul(w0 ^ 0x9e3779b9u, 0x85ebca6bu);
+    h = imul(h ^ w1 ^ (h >> 13), 0xc2b2ae35u);
+    h = imul(h ^ w2 ^ (h >> 16), 0x85ebca6bu);
+    h = imul(h ^ w3 ^ (h >> 13), 0xc2b2ae35u);
+    return h ^ (h >> 16);
+  }
+
+  bool holds(int s, int v, const uint32_t* a) const {
+    const int32_t* T = &t_[(size_t)s * STRIDE];
+    return T[F_VER] == v && T[F_A0] == (int32_t)a[0] && T[F_A0 + 1] == (int32_t)a[1] && T[F_A0 + 2] == (int32_t)a[2] &&
+           T[F_A0 + 3] == (int32_t)a[3];
+  }
+
+  int find(int v, const uint32_t* a, bool create) {
+    const uint32_t base = (hash(a[0], a[1], a[2], a[3]) & mask_) & ~(uint32_t)(WAYS - 1);
+    int victim = -1;
+    double victimScore = std::numeric_limits<double>::infinity();
+    for (int i = 0; i < WAYS; i++) {
+      const int s = (int)base + i;
+      if (holds(s, v, a)) return s;
+      const int32_t* T = &t_[(size_t)s * STRIDE];
+      const double score = T[F_VER] == 0 ? -1 : (double)T[F_AGREE] + (double)T[F_DISAGREE];
+      if (score < victimScore) {
+        victimScore = score;
+        victim = s;
+      }
+    }
+    if (!create) return -1;
+    int32_t* T = &t_[(size_t)victim * STRIDE];
+    T[F_VER] = v;
+    for (int k = 0; k < 4; k++) T[F_A0 + k] = (int32_t)a[k];
+    T[F_TTL] = T[F_AGREE] = T[F_DISAGREE] = T[F_LAST_IPID] = T[F_IPID_SAMPLES] = 0;
+    return victim;
+  }
+
+  int learnHinted(int hint, int v, const uint32_t* a, int ttl, int ipId) {
+    int s = hint;
+    if (s < 0 || !holds(s, v, a)) s = find(v, a, true);
+    learnAt(s, ttl, ipId);
+    return s;
+  }
+
+  void learnAt(int s, int ttl, int ipId) {
+    int32_t* T = &t_[(size_t)s * STRIDE];
+    const int32_t agree = T[F_AGREE], disagree = T[F_DISAGREE];
+    if (agree == 0 && disagree == 0) {
+      T[F_TTL] = ttl;
+      T[F_AGREE] = 1;
+    } else if (T[F_TTL] == ttl) {
+      if (agree < 0x7fffffff) T[F_AGREE] = agree + 1;
+    } else {
+      const int32_t d = disagree < 0x7fffffff ? disagree + 1 : disagree;
+      T[F_DISAGREE] = d;
+      if ((int64_t)d > (int64_t)agree * 2) {
+        T[F_TTL] = ttl;
+        T[F_AGREE] = 1;
+        T[F_DISAGREE] = 0;
+      }
+    }
+    if (ipId >= 0) {
+      T[F_LAST_IPID] = ipId + 1;
+      const int32_t n = T[F_IPID_SAMPLES];
+      if (n < 0x7fffffff) T[F_IPID_SAMPLES] = n + 1;
+    }
+  }
+
+  /**
+   * judgeRst: false, or true with what the reason text needs in p (agree,
+   * ref, ipIdFar, last): ttl.ts forgedReason() writes the text.
+   */
+  bool judgeRst(int v, const uint32_t* a, int rstTtl, int rstIpId, double* p) {
+    const int minEvidence = 3;
+    const int s = find(v, a, false);
+    if (s < 0) return false;
+    const int32_t* T = &t_[(size_t)s * STRIDE];
+    const int64_t agree = T[F_AGREE], disagree = T[F_DISAGREE];
+    const int ref = T[F_TTL];
+    if (agree < minEvidence || disagree * 10 > agree) return false;
+    if (ref == rstTtl) return false;
+    if (hopsOf(ref) == hopsOf(rstTtl)) return false;
+    const int64_t last = (int64_t)T[F_LAST_IPID] - 1;
+    bool far = false;
+    if (v == 4 && rstIpId >= 0 && last >= 0 && T[F_IPID_SAMPLES] >= minEvidence) {
+      const int64_t d1 = (rstIpId - last) & 0xffff, d2 = (last - rstIpId) & 0xffff;
+      if (std::min(d1, d2) > 1024) far = true;
+    }
+    p[0] = (double)agree;
+    p[1] = ref;
+    p[2] = far ? 1 : 0;
+    p[3] = (double)last;
+    return true;
+  }
+
+ private:
+  uint32_t mask_;
+  std::vector<int32_t> t_;
+};
+
+// ---------------------------------------------------------------- flows
+
+struct Dir {
+  double packets = 0;
+  double bytes = 0;
+  bool seen = false;
+  bool synSeen = false;
+  bool finSeen = false;
+  bool rstSeen = false;
+  bool nextKnown = false;
+  bool maxKnown = false;
+  bool lastWasKeepAlive = false;
+  bool lastWasZwp = false;
+  int32_t isn = 0;
+  int32_t base = 0;
+  int32_t nextseq = 0;
+  int32_t maxSeqToBeAcked = 0;
+  int32_t lastack = 0;
+  int32_t window = -1;
+  int32_t dupacknum = 0;
+  int32_t ttlSlot = -1;
+  double nextseqTs = 0;
+  double lastackTs = 0;
+  // duplicate detection: the last two packets' signatures
+  int32_t d0IpId = -2, d0Seq = 0, d0Ack = 0, d0Win = 0, d0Sig = 0;
+  int32_t d1IpId = -2, d1Seq = 0, d1Ack = 0, d1Win = 0, d1Sig = 0;
+  double d0FlagsLen = 0, d0Ts = -1e18, d0Rev = 0;
+  double d1FlagsLen = 0, d1Ts = -1e18, d1Rev = 0;
+};
+
+/** The state of a side that has sent nothing yet (never written to). */
+const Dir NO_PACKETS_DIR{};
+
+struct Step {
+  double frame;
+  double ts;
+  double len;
+  int32_t seq;
+  int32_t ack;
+  uint32_t packed;  // flags | ttl << 9 | from << 17 | note << 19
+};
+
+struct Flow {
+  Flow* hnext = nullptr;
+  Flow* auxPrev = nullptr;
+  Flow* auxNext = nullptr;
+  /** Next free flow while pooled. */
+  Flow* freeNext = nullptr;
+  uint32_t hash = 0;
+  int aux = AUX_NONE;
+  double id = 0;
+  /** Tracker touch counter of the last packet; -1 = not in the table. */
+  double touch = -1;
+  int ipv = 4;
+  uint32_t ca[4] = {0, 0, 0, 0};
+  uint32_t sa[4] = {0, 0, 0, 0};
+  int cp = 0, sp = 0;
+  /** Per-direction state (NO_PACKETS_DIR until that side sends). */
+  Dir* c = const_cast<Dir*>(&NO_PACKETS_DIR);
+  Dir* s = const_cast<Dir*>(&NO_PACKETS_DIR);
+  Dir* cOwn = nullptr;
+  Dir* sOwn = nullptr;
+
+  double firstTs = 0, lastTs = 0, endTs = 0;
+  bool ended = false;
+  bool mruSynSet = false;
+  bool hsSet = false;
+  bool hsAnswersSyn = false;
+  bool hsRttSet = false;
+  bool handshakeDone = false;
+  bool optSack = false;
+  bool optTs = false;
+  double syn = 0, synAck = 0;
+  double firstSynTs = 0, lastSynTs = 0, prevSynTs = 0, mruSynTs = 0, firstRtt = 0;
+  double hsSynAckTs = 0, hsSynForSynAckTs = 0, hsLastSynAckTs = 0, hsAckTs = 0;
+  double hsSynToSynAckMs = 0, hsSynAckToAckMs = 0, hsTotalMs = 0;
+  int synAckTtl = -1, optMss = -1, optWs = -1;
+  double dataRetrans = 0, duplicates = 0;
+  int rstFrom = 0;
+  int rstTtl = 0;
+  int rstIpId = -1;
+  double rstTs = 0, rstFrame = 0;
+  int icmpType = -1, icmpCode = 0, icmpIpv = 4;
+  uint32_t icmpA[4] = {0, 0, 0, 0};
+  double icmpTs = 0, icmpFrame = 0;
+  std::vector<double> frames;  // size() = framesN
+  std::vector<Step> ladder;    // size() = ladderN
+  double ladderSeen = 0;
+
+  void reset() {
+    hnext = auxPrev = auxNext = nullptr;
+    aux = AUX_NONE;
+    touch = -1;
+    if (c != &NO_PACKETS_DIR) {
+      *c = Dir{};
+      c = const_cast<Dir*>(&NO_PACKETS_DIR);
+    }
+    if (s != &NO_PACKETS_DIR) {
+      *s = Dir{};
+      s = const_cast<Dir*>(&NO_PACKETS_DIR);
+    }
+    firstTs = lastTs = endTs = 0;
+    ended = mruSynSet = hsSet = hsAnswersSyn = hsRttSet = handshakeDone = optSack = optTs = false;
+    syn = synAck = 0;
+    firstSynTs = lastSynTs = prevSynTs = mruSynTs = firstRtt = 0;
+    hsSynAckTs = hsSynForSynAckTs = hsLastSynAckTs = hsAckTs = 0;
+    hsSynToSynAckMs = hsSynAckToAckMs = hsTotalMs = 0;
+    synAckTtl = optMss = optWs = -1;
+    dataRetrans = duplicates = 0;
+    rstFrom = rstTtl = 0;
+    rstIpId = -1;
+    rstTs = rstFrame = 0;
+    icmpType = -1;
+    icmpCode = 0;
+    icmpTs = icmpFrame = 0;
+    frames.clear();
+    ladder.clear();
+    ladderSeen = 0;
+  }
+};
+
+/** One packet's fields, read from the input arrays. */
+struct Pkt {
+  const int32_t* r;
+  double ts;
+  double frame;
+  int ipv() const { return r[I_IPV]; }
+  const uint32_t* src() const { return reinterpret_cast<const uint32_t*>(r + I_SRC); }
+  const uint32_t* dst() const { return reinterpret_cast<const uint32_t*>(r + I_DST); }
+  int srcPort() const { return r[I_SPORT]; }
+  int dstPort() const { return r[I_DPORT]; }
+  uint32_t flags() const { return (uint32_t)r[I_FLAGS]; }
+  int32_t seq() const { return r[I_SEQ]; }
+  int32_t ack() const { return r[I_ACK]; }
+  double len() const { return (double)(uint32_t)r[I_LEN]; }
+  int window() const { return r[I_WIN]; }
+  int ttl() const { return r[I_TTL]; }
+  int ipId() const { return r[I_IPID]; }
+  int32_t sig() const { return r[I_SIG]; }
+};
+
+class Tracker : public Napi::ObjectWrap<Tracker> {
+ public:
+  static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+    Napi::Function f = DefineClass(env, "Tracker",
+                                   {InstanceMethod("bind", &Tracker::Bind), InstanceMethod("run", &Tracker::Run),
+                                    InstanceMethod("finishSome", &Tracker::FinishSome),
+                                    InstanceMethod("drain", &Tracker::Drain)});
+    exports.Set("Tracker", f);
+    return exports;
+  }
+
+  explicit Tracker(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracker>(info) {
+    Napi::Object o = info[0].As<Napi::Object>();
+    synTimeoutS_ = o.Get("synTimeoutS").As<Napi::Number>().DoubleValue();
+    maxFlows_ = o.Get("maxFlows").As<Napi::Number>().DoubleValue();
+    ladderLimit_ = o.Get("ladderLimit").As<Napi::Number>().DoubleValue();
+    ladderProblemsOnly_ = o.Get("ladderProblemsOnly").As<Napi::Boolean>().Value();
+    buckets_.assign(4096, nullptr);
+    bucketMask_ = 4095;
+    logSlot_.resize(1024);
+  }
+
+  ~Tracker() override {
+    for (Flow* chunk : chunks_) delete[] chunk;
+    for (Dir* chunk : dirChunks_) delete[] chunk;
+  }
+
+ private:
+  // ---- options
+  double synTimeoutS_ = 3;
+  double maxFlows_ = 1e6;
+  double ladderLimit_ = 12;
+  bool ladderProblemsOnly_ = false;
+
+  // ---- bound arrays
+  Napi::Reference<Napi::Int32Array> inI32Ref_;
+  Napi::Reference<Napi::Float64Array> inF64Ref_;
+  Napi::Reference<Napi::Float64Array> statsRef_;
+  const int32_t* inI32_ = nullptr;
+  const double* inF64_ = nullptr;
+  size_t inCap_ = 0;
+  double* stats_ = nullptr;
+
+  // ---- table
+  std::vector<Flow*> buckets_;
+  uint32_t bucketMask_;
+  std::vector<Flow*> chunks_;
+  std::vector<Dir*> dirChunks_;
+  Flow* freeFlows_ = nullptr;
+  std::vector<Dir*> freeDirs_;
+  double active_ = 0, peak_ = 0, evicted_ = 0, duplicates_ = 0;
+  double nextId_ = 0;
+  double maxTs_ = -std::numeric_limits<double>::infinity();
+  double dueAt_ = -std::numeric_limits<double>::infinity();
+  Flow* synHead_ = nullptr;
+  Flow* synTail_ = nullptr;
+  Flow* closedHead_ = nullptr;
+  Flow* closedTail_ = nullptr;
+  TtlTable ttl_;
+  double touchSeq_ = 0;
+  // LRU log (tracker.ts lruTouch/logStart/logCompact/leastRecent)
+  bool logOn_ = false;
+  struct LogEntry {
+    Flow* f;
+    double touch;
+  };
+  std::vector<LogEntry> logSlot_;
+  size_t logHead_ = 0, logTail_ = 0;
+  // finishSome()
+  bool finished_ = false;
+  bool finStarted_ = false;
+  std::vector<Flow*> finRest_;
+  size_t finI_ = 0;
+
+  // ---- output
+  std::vector<double> out_;
+  std::vector<uint8_t> outcomes_;
+  std::vector<double> patches_;
+
+  // ------------------------------------------------------------ JS entry points
+
+  Napi::Value Bind(const Napi::CallbackInfo& info) {
+    Napi::Int32Array a = info[0].As<Napi::Int32Array>();
+    Napi::Float64Array b = info[1].As<Napi::Float64Array>();
+    Napi::Float64Array s = info[2].As<Napi::Float64Array>();
+    if (a.ElementLength() / IN_STRIDE != b.ElementLength() / IN_F64_STRIDE || s.ElementLength() < S_LEN) {
+      Napi::TypeError::New(info.Env(), "Tracker.bind: array sizes do not match").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    inI32Ref_ = Napi::Persistent(a);
+    inF64Ref_ = Napi::Persistent(b);
+    statsRef_ = Napi::Persistent(s);
+    inI32_ = a.Data();
+    inF64_ = b.Data();
+    inCap_ = a.ElementLength() / IN_STRIDE;
+    stats_ = s.Data();
+    publish();
+    return info.Env().Undefined();
+  }
+
+  /** run(n): the first n packets of the bound arrays. */
+  Napi::Value Run(const Napi::CallbackInfo& info) {
+    const size_t n = std::min((size_t)info[0].As<Napi::Number>().Int64Value(), inCap_);
+    for (size_t i = 0; i < n; i++) {
+      Pkt p{inI32_ + i * IN_STRIDE, inF64_[i * IN_F64_STRIDE], inF64_[i * IN_F64_STRIDE + 1]};
+      packet(p);
+    }
+    publish();
+    return info.Env().Undefined();
+  }
+
+  /** finishSome(max, captureEndTs | NaN): true when every connection is out. */
+  Napi::Value FinishSome(const Napi::CallbackInfo& info) {
+    const double max = info[0].As<Napi::Number>().DoubleValue();
+    const double endTs = info[1].As<Napi::Number>().DoubleValue();
+    const bool done = finishSome(max, endTs);
+    publish();
+    return Napi::Boolean::New(info.Env(), done);
+  }
+
+  /** drain(nums, at, outcomes, patches): copies what is waiting, then forgets it. */
+  Napi::Value Drain(const Napi::CallbackInfo& info) {
+    Napi::Float64Array nums = info[0].As<Napi::Float64Array>();
+    const size_t at = (size_t)info[1].As<Napi::Number>().Int64Value();
+    Napi::Uint8Array oc = info[2].As<Napi::Uint8Array>();
+    Napi::Float64Array pa = info[3].As<Napi::Float64Array>();
+    if (at + out_.size() > nums.ElementLength() || outcomes_.size() > oc.ElementLength() ||
+        patches_.size() > pa.ElementLength()) {
+      Napi::RangeError::New(info.Env(), "Tracker.drain: no room").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    if (!out_.empty()) std::memcpy(nums.Data() + at, out_.data(), out_.size() * sizeof(double));
+    if (!outcomes_.empty()) std::memcpy(oc.Data(), outcomes_.data(), outcomes_.size());
+    if (!patches_.empty()) std::memcpy(pa.Data(), patches_.data(), patches_.size() * sizeof(double));
+    out_.clear();
+    outcomes_.clear();
+    patches_.clear();
+    publish();
+    return info.Env().Undefined();
+  }
+
+  void publish() {
+    if (stats_ == nullptr) return;
+    stats_[S_ACTIVE] = active_;
+    stats_[S_PEAK] = peak_;
+    stats_[S_EVICTED] = evicted_;
+    stats_[S_DUPLICATES] = duplicates_;
+    stats_[S_OUT] = (double)out_.size();
+    stats_[S_CONNS] = (double)outcomes_.size();
+    stats_[S_PATCHES] = (double)(patches_.size() / PATCH_STRIDE);
+  }
+
+  // ------------------------------------------------------------ packets (tracker.ts packet/emitDue)
+
+  void packet(const Pkt& p) {
+    const double ts = p.ts;
+    if (ts > maxTs_) maxTs_ = ts;
+    if (maxTs_ >= dueAt_) emitDue(maxTs_);
+    if (p.r[I_KIND] == 1)
+      tcp(p);
+    else if (p.r[I_KIND] == 2)
+      icmp(p);
+  }
+
+  void emitDue(double now) {
+    while (closedHead_ != nullptr && closedHead_->endTs + CLOSE_LINGER_S < now) emit(closedHead_, EMIT_LINGER);
+    while (synHead_ != nullptr && synDue(synHead_) + SYN_GRACE_S <= now) emit(synHead_, EMIT_DUE);
+    double due = std::numeric_limits<double>::infinity();
+    if (closedHead_ != nullptr) due = closedHead_->endTs + CLOSE_LINGER_S;
+    if (synHead_ != nullptr) due = std::min(due, synDue(synHead_) + SYN_GRACE_S);
+    dueAt_ = due;
+  }
+
+  static bool sameEnds(const Flow* f, const uint32_t* a, int ap, const uint32_t* b, int bp) {
+    return f->cp == ap && f->sp == bp && f->ca[0] == a[0] && f->sa[0] == b[0] && f->ca[1] == a[1] &&
+           f->ca[2] == a[2] && f->ca[3] == a[3] && f->sa[1] == b[1] && f->sa[2] == b[2] && f->sa[3] == b[3];
+  }
+
+  Flow* lookup(int ipv, const uint32_t* a, int ap, const uint32_t* b, int bp, uint32_t h) const {
+    for (Flow* f = buckets_[h & bucketMask_]; f != nullptr; f = f->hnext) {
+      if (f->hash == h && f->ipv == ipv) {
+        if (sameEnds(f, a, ap, b, bp)) return f;
+        if (sameEnds(f, b, bp, a, ap)) return f;
+      }
+    }
+    return nullptr;
+  }
+
+  static bool isClient(const Flow* f, const uint32_t* src, int port) {
+    return f->cp == port && f->ca[0] == src[0] && f->ca[1] == src[1] && f->ca[2] == src[2] && f->ca[3] == src[3];
+  }
+
+  void tcp(const Pkt& p) {
+    const uint32_t* src = p.src();
+    const uint32_t* dst = p.dst();
+    const uint32_t h = endpointHash(src[0], src[1], src[2], src[3], (uint32_t)p.srcPort()) ^
+                       endpointHash(dst[0], dst[1], dst[2], dst[3], (uint32_t)p.dstPort());
+    const uint32_t flags = p.flags();
+    const bool pureSyn = (flags & (SYN | ACK)) == SYN;
+    Flow* f = lookup(p.ipv(), src, p.srcPort(), dst, p.dstPort(), h);
+    bool fromClient = false;
+    if (f != nullptr) {
+      fromClient = isClient(f, src, p.srcPort());
+      if (pureSyn) {
+        const Dir* side = fromClient ? f->c : f->s;
+        if (fromClient && f->c->synSeen && p.seq() == f->c->isn) {
+          // retransmitted SYN: same connection
+        } else if (side->seen || side->synSeen) {
+          emit(f, EMIT_REUSE);  // port reuse: a new connection
+          f = nullptr;
+        }
+      }
+    }
+    if (f == nullptr) {
+      f = create(p, h);
+      fromClient = true;
+      if ((flags & (SYN | ACK)) == (SYN | ACK)) {
+        setEndpoints(f, p.ipv(), dst, p.dstPort(), src, p.srcPort());
+        fromClient = false;
+      }
+    } else {
+      lruTouch(f);
+    }
+    segment(f, p, fromClient);
+  }
+
+  static void setEndpoints(Flow* f, int ipv, const uint32_t* c, int cp, const uint32_t* s, int sp) {
+    f->ipv = ipv;
+    for (int k = 0; k < 4; k++) {
+      f->ca[k] = c[k];
+      f->sa[k] = s[k];
+    }
+    f->cp = cp;
+    f->sp = sp;
+  }
+
+  void makeRoom() {
+    if (active_ >= maxFlows_ && !logOn_) logStart();
+    while (active_ >= maxFlows_) {
+      Flow* lru = leastRecent();
+      if (closedHead_ != nullptr)
+        emit(closedHead_, EMIT_LINGER);
+      else if (lru != nullptr)
+        emit(lru, EMIT_EVICT);
+      else
+        break;
+    }
+  }
+
+  Flow* allocFlow() {
+    if (freeFlows_ == nullptr) {
+      const size_t n = 1024;
+      Flow* chunk = new Flow[n];
+      chunks_.push_back(chunk);
+      for (size_t i = n; i-- > 0;) {
+        chunk[i].freeNext = freeFlows_;
+        freeFlows_ = &chunk[i];
+      }
+    }
+    Flow* f = freeFlows_;
+    freeFlows_ = f->freeNext;
+    f->freeNext = nullptr;
+    return f;
+  }
+
+  Dir* allocDir() {
+    if (freeDirs_.empty()) {
+      const size_t n = 1024;
+      Dir* chunk = new Dir[n];
+      dirChunks_.push_back(chunk);
+      for (size_t i = n; i-- > 0;) freeDirs_.push_back(&chunk[i]);
+    }
+    Dir* d = freeDirs_.back();
+    freeDirs_.pop_back();
+    return d;
+  }
+
+  Flow* create(const Pkt& p, uint32_t h) {
+    makeRoom();
+    Flow* f = allocFlow();
+    f->id = nextId_++;
+    f->hash = h;
+    setEndpoints(f, p.ipv(), p.src(), p.srcPort(), p.dst(), p.dstPort());
+    f->firstTs = p.ts;
+    f->lastTs = p.ts;
+    lruTouch(f);
+    const uint32_t i = h & bucketMask_;
+    f->hnext = buckets_[i];
+    buckets_[i] = f;
+    active_++;
+    if (active_ > peak_) peak_ = active_;
+    if (active_ > (double)buckets_.size()) grow();
+    return f;
+  }
+
+  void tableFlows(std::vector<Flow*>& all) const {
+    for (Flow* head : buckets_)
+      for (Flow* f = head; f != nullptr; f = f->hnext) all.push_back(f);
+  }
+
+  void grow() {
+    std::vector<Flow*> all;
+    tableFlows(all);
+    const size_t n = buckets_.size() * 2;
+    std::vector<Flow*> nb(n, nullptr);
+    const uint32_t mask = (uint32_t)(n - 1);
+    // tableFlows() order, then head insertion (as tracker.ts grow())
+    for (Flow* f : all) {
+      const uint32_t i = f->hash & mask;
+      f->hnext = nb[i];
+      nb[i] = f;
+    }
+    buckets_.swap(nb);
+    bucketMask_ = mask;
+  }
+
+  // ---- LRU (tracker.ts lruTouch, logStart, logCompact, leastRecent)
+
+  void lruTouch(Flow* f) {
+    const double t = ++touchSeq_;
+    f->touch = t;
+    if (!logOn_) return;
+    if (logTail_ > logHead_ && logSlot_[logTail_ - 1].f == f) {
+      logSlot_[logTail_ - 1].touch = t;
+      return;
+    }
+    if (logTail_ == logSlot_.size()) logCompact();
+    logSlot_[logTail_++] = LogEntry{f, t};
+  }
+
+  void logStart() {
+    std::vector<Flow*> all;
+    tableFlows(all);
+    std::sort(all.begin(), all.end(), [](const Flow* x, const Flow* y) { return x->touch < y->touch; });
+    size_t n = logSlot_.size();
+    while (n < all.size() * 2) n *= 2;
+    logSlot_.assign(n, LogEntry{nullptr, 0});
+    for (size_t i = 0; i < all.size(); i++) logSlot_[i] = LogEntry{all[i], all[i]->touch};
+    logHead_ = 0;
+    logTail_ = all.size();
+    logOn_ = true;
+  }
+
+  bool logCurrent(size_t i) const { return logSlot_[i].f->touch == logSlot_[i].touch; }
+
+  void logCompact() {
+    size_t j = 0;
+    for (size_t i = logHead_; i < logTail_; i++) {
+      if (!logCurrent(i)) continue;
+      logSlot_[j++] = logSlot_[i];
+    }
+    logHead_ = 0;
+    logTail_ = j;
+    if (j * 2 > logSlot_.size()) logSlot_.resize(logSlot_.size() * 2);
+  }
+
+  Flow* leastRecent() {
+    while (logHead_ < logTail_) {
+      if (logCurrent(logHead_)) return logSlot_[logHead_].f;
+      logHead_++;
+    }
+    return nullptr;
+  }
+
+  // ---- auxiliary lists (tracker.ts auxUnlink/auxAppend)
+
+  void auxUnlink(Flow* f) {
+    if (f->aux == AUX_NONE) return;
+    const bool syn = f->aux == AUX_SYN_WAIT;
+    if (f->auxPrev != nullptr)
+      f->auxPrev->auxNext = f->auxNext;
+    else {
+      dueAt_ = -std::numeric_limits<double>::infinity();
+      if (syn)
+        synHead_ = f->auxNext;
+      else
+        closedHead_ = f->auxNext;
+    }
+    if (f->auxNext != nullptr)
+      f->auxNext->auxPrev = f->auxPrev;
+    else if (syn)
+      synTail_ = f->auxPrev;
+    else
+      closedTail_ = f->auxPrev;
+    f->auxPrev = f->auxNext = nullptr;
+    f->aux = AUX_NONE;
+  }
+
+  void auxAppend(Flow* f, int which) {
+    if (f->aux != AUX_NONE) auxUnlink(f);
+    f->aux = which;
+    Flow*& head = which == AUX_SYN_WAIT ? synHead_ : closedHead_;
+    Flow*& tail = which == AUX_SYN_WAIT ? synTail_ : closedTail_;
+    f->auxPrev = tail;
+    if (tail != nullptr)
+      tail->auxNext = f;
+    else {
+      head = f;
+      dueAt_ = -std::numeric_limits<double>::infinity();
+    }
+    tail = f;
+  }
+
+  static void addFrame(Flow* f, double frame) {
+    if (f->frames.size() < (size_t)MAX_FRAMES) f->frames.push_back(frame);
+  }
+
+  void ladderAdd(Flow* f, double frame, double ts, int from, uint32_t flags, int32_t seq, int32_t ack, double len, int ttl,
+                 int note) {
+    f->ladderSeen++;
+    if ((double)f->ladder.size() >= ladderLimit_) return;
+    const uint32_t packed = (flags & 0x1ff) | (((uint32_t)ttl & 0xff) << 9) | ((uint32_t)from << 17) | ((uint32_t)note << 19);
+    f->ladder.push_back(Step{frame, ts, len, seq, ack, packed});
+  }
+
+  // ---- tracker.ts isDuplicate
+  static bool isDuplicate(Dir* d, const Dir* rev, const Pkt& p, double ts, int32_t seq, int32_t ack, double flagsLen,
+                          int32_t sig) {
+    const int32_t ipId = p.ipId();
+    const int32_t win = p.window();
+    const double revN = rev->packets;
+    if (d->d0Seq == seq && d->d0Ack == ack && d->d0FlagsLen == flagsLen && d->d0Win == win && d->d0IpId == ipId &&
+        d->d0Sig == sig && d->d0Rev == revN && ts - d->d0Ts <= DUPLICATE_WINDOW_S && ts >= d->d0Ts - DUPLICATE_WINDOW_S)
+      return true;
+    if (d->d1Seq == seq && d->d1Ack == ack && d->d1FlagsLen == flagsLen && d->d1Win == win && d->d1IpId == ipId &&
+        d->d1Sig == sig && d->d1Rev == revN && ts - d->d1Ts <= DUPLICATE_WINDOW_S && ts >= d->d1Ts - DUPLICATE_WINDOW_S)
+      return true;
+    d->d1IpId = d->d0IpId;
+    d->d1Seq = d->d0Seq;
+    d->d1Ack = d->d0Ack;
+    d->d1FlagsLen = d->d0FlagsLen;
+    d->d1Win = d->d0Win;
+    d->d1Sig = d->d0Sig;
+    d->d1Ts = d->d0Ts;
+    d->d1Rev = d->d0Rev;
+    d->d0Rev = revN;
+    d->d0IpId = ipId;
+    d->d0Seq = seq;
+    d->d0Ack = ack;
+    d->d0FlagsLen = flagsLen;
+    d->d0Win = win;
+    d->d0Sig = sig;
+    d->d0Ts = ts;
+    return false;
+  }
+
+  // ---- tracker.ts segment
+  void segment(Flow* f, const Pkt& p, bool fromClient) {
+    if (fromClient) {
+      if (f->c == &NO_PACKETS_DIR) f->c = f->cOwn != nullptr ? f->cOwn : (f->cOwn = allocDir());
+    } else if (f->s == &NO_PACKETS_DIR) {
+      f->s = f->sOwn != nullptr ? f->sOwn : (f->sOwn = allocDir());
+    }
+    Dir* fwd = fromClient ? f->c : f->s;
+    Dir* rev = fromClient ? f->s : f->c;
+    const uint32_t flags = p.flags();
+    const int32_t seq = p.seq();
+    const int32_t ack = p.ack();
+    const double seglen = p.len();
+    const double ts = p.ts;
+    const double frame = p.frame;
+    const int fromCode = fromClient ? FROM_CLIENT : FROM_SERVER;
+
+    const int32_t sig = p.sig();
+    const double flagsLen = (double)(flags & 0x1ff) + seglen * 512;
+    if (fwd->seen && isDuplicate(fwd, rev, p, ts, seq, ack, flagsLen, sig)) {
+      f->duplicates++;
+      duplicates_++;
+      ladderAdd(f, frame, ts, fromCode, flags, seq, ack, seglen, p.ttl(), NOTE_DUP);
+      if (ts > f->lastTs) f->lastTs = ts;
+      return;
+    }
+    if (!fwd->seen) {
+      isDuplicate(fwd, rev, p, ts, seq, ack, flagsLen, sig);  // seed the signature ring
+      fwd->seen = true;
+      fwd->base = (flags & SYN) != 0 ? seq : add32(seq, -1);
+    }
+    if (ts > f->lastTs) f->lastTs = ts;
+    fwd->packets++;
+    fwd->bytes += seglen;
+
+    if ((flags & RST) == 0 && fwd->packets <= TTL_LEARN_PACKETS) {
+      fwd->ttlSlot = ttl_.learnHinted(fwd->ttlSlot, p.ipv(), p.src(), p.ttl(), p.ipId());
+    }
+
+    if ((flags & SYN) != 0) {
+      if ((flags & ACK) == 0) {
+        f->mruSynTs = ts;
+        f->mruSynSet = true;
+        if (fromClient) {
+          if (!f->c->synSeen) {
+            f->c->synSeen = true;
+            f->c->isn = seq;
+            f->c->base = seq;
+            f->firstSynTs = ts;
+            f->optMss = p.r[I_MSS];
+            f->optWs = p.r[I_WS];
+            f->optSack = (p.r[I_OPTBITS] & 1) != 0;
+            f->optTs = (p.r[I_OPTBITS] & 2) != 0;
+            f->prevSynTs = ts;
+          } else {
+            f->prevSynTs = f->lastSynTs;
+          }
+          f->syn++;
+          f->lastSynTs = ts;
+          addFrame(f, frame);
+          if (!f->s->synSeen && !f->ended) auxAppend(f, AUX_SYN_WAIT);
+        }
+      } else if (!fromClient) {
+        f->synAck++;
+        if (!f->s->synSeen) {
+          f->s->synSeen = true;
+          f->s->isn = seq;
+          f->s->base = seq;
+          f->synAckTtl = p.ttl();
+          f->hsSet = true;
+          f->hsSynAckTs = ts;
+          f->hsSynForSynAckTs = f->lastSynTs;
+          f->hsAnswersSyn = f->c->synSeen;
+        }
+        if (f->hsSet) f->hsLastSynAckTs = ts;
+        addFrame(f, frame);
+        if (f->aux == AUX_SYN_WAIT) auxUnlink(f);
+      }
+    } else if ((flags & ACK) != 0 && (flags & RST) == 0 && fromClient && f->hsSet && !f->handshakeDone) {
+      f->handshakeDone = true;
+      f->hsAckTs = ts;
+      addFrame(f, frame);
+      if (f->hsAnswersSyn) {
+        f->hsRttSet = true;
+        f->hsSynToSynAckMs = jsRound((f->hsSynAckTs - f->hsSynForSynAckTs) * 1e6) / 1e3;
+        f->hsSynAckToAckMs = jsRound((ts - f->hsLastSynAckTs) * 1e6) / 1e3;
+        f->hsTotalMs = jsRound((ts - f->lastSynTs) * 1e6) / 1e3;
+      }
+    }
+    if ((flags & FIN) != 0 && !fwd->finSeen) {
+      fwd->finSeen = true;
+      addFrame(f, frame);
+      if (f->c->finSeen && f->s->finSeen) end(f, ts);
+    }
+    if ((flags & RST) != 0) {
+      if (!fwd->rstSeen) {
+        fwd->rstSeen = true;
+        if (f->rstFrom == 0) {
+          f->rstFrom = fromClient ? 1 : 2;
+          f->rstTs = ts;
+          f->rstFrame = frame;
+          f->rstTtl = p.ttl();
+          f->rstIpId = p.ipId();
+        }
+        addFrame(f, frame);
+      }
+      end(f, ts);
+    }
+
+    const int note = analyze(f, fwd, rev, p, ts, seq, ack, seglen, flags);
+    if (note == NOTE_RETRANS && (flags & SYN) == 0) {
+      f->dataRetrans++;
+      if (f->dataRetrans <= RETRANS_FRAMES) addFrame(f, frame);
+    }
+
+    if ((flags & (SYN | ACK)) == ACK && f->mruSynSet && f->firstRtt == 0) {
+      f->firstRtt = ts - f->mruSynTs;
+      if (f->firstRtt <= 0) f->firstRtt = 1e-9;
+    }
+
+    ladderAdd(f, frame, ts, fromCode, flags, seq, ack, seglen, p.ttl(), note);
+  }
+
+  // ---- tracker.ts analyze (Wireshark's tcp_analyze_sequence_number)
+  static int analyze(Flow* f, Dir* fwd, Dir* rev, const Pkt& p, double ts, int32_t seq, int32_t ack, double seglen,
+                     uint32_t flags) {
+    int note = NOTE_NONE;
+    bool keepAlive = false;
+    bool zwp = false;
+    bool skipToFinishedFwd = false;
+    const int32_t window = p.window();
+    const bool hasAck = (flags & ACK) != 0;
+    const bool noSynFinRst = (flags & (SYN | FIN | RST)) == 0;
+
+    if (seglen == 1 && fwd->nextKnown && seq == fwd->nextseq && rev->window == 0) {
+      zwp = true;
+      skipToFinishedFwd = true;
+    }
+    if (!skipToFinishedFwd) {
+      if ((seglen == 0 || seglen == 1) && fwd->nextKnown && seq == add32(fwd->nextseq, -1) && noSynFinRst) {
+        keepAlive = true;
+      }
+      const bool pureCtl = seglen == 0 && noSynFinRst && fwd->nextKnown && seq == fwd->nextseq;
+      if (pureCtl && ack == fwd->lastack && window == fwd->window &&
+          (window != 0 ? rev->lastWasKeepAlive : rev->lastWasZwp)) {
+        skipToFinishedFwd = true;
+      } else if (pureCtl && window != 0 && window == fwd->window && ack == fwd->lastack) {
+        if (fwd->dupacknum == -1)
+          fwd->dupacknum = 1;
+        else
+          fwd->dupacknum++;
+      }
+    }
+    if (ack != fwd->lastack) fwd->dupacknum = 0;
+
+    // ACKED LOST PACKET (rev is never NO_PACKETS_DIR here: maxKnown is false there)
+    if (hasAck && rev->maxKnown && seqGt(ack, rev->maxSeqToBeAcked)) {
+      if ((uint32_t)rev->maxSeqToBeAcked > (uint32_t)rev->nextseq) {
+        rev->maxSeqToBeAcked = rev->nextseq;
+      } else {
+        rev->dupacknum = -1;
+      }
+    }
+
+    if (seglen > 0 || (flags & (SYN | FIN)) != 0) {
+      if (keepAlive) {
+        note = NOTE_KEEPALIVE;
+      } else {
+        bool notAdvanced = fwd->nextKnown && seqLt(seq, fwd->nextseq);
+        if (seglen > 1 && add32(fwd->nextseq, -1) == seq) notAdvanced = false;
+        const double tAck = ts - rev->lastackTs;
+        const double tNext = ts - fwd->nextseqTs;
+        const double oooThres = f->firstRtt > 0 ? f->firstRtt : OOO_DEFAULT_S;
+        if (notAdvanced && rev->dupacknum >= 2 && rev->lastack == seq && tAck >= 0 && tAck < FAST_RETRANS_S) {
+          note = NOTE_RETRANS;
+        } else if (notAdvanced && tNext >= 0 && tNext < oooThres && fwd->nextseq != add32(seq, (int64_t)seglen)) {
+          note = NOTE_OOO;
+        } else if (seglen > 0 && rev->lastack != 0 && seqLe(add32(seq, (int64_t)seglen), rev->lastack)) {
+          note = NOTE_RETRANS;
+        } else if (notAdvanced) {
+          note = NOTE_RETRANS;
+        }
+      }
+    } else if (keepAlive) {
+      note = NOTE_KEEPALIVE;
+    }
+
+    int32_t nextseq = add32(seq, (int64_t)seglen);
+    if ((flags & (SYN | FIN)) != 0) nextseq = add32(nextseq, 1);
+    if (!fwd->nextKnown || seqGt(nextseq, fwd->nextseq)) {
+      if (!zwp) {
+        fwd->nextKnown = true;
+        fwd->nextseq = nextseq;
+        fwd->nextseqTs = ts;
+      }
+    }
+    if (!fwd->maxKnown || seq == fwd->maxSeqToBeAcked) {
+      if (!zwp) {
+        fwd->maxKnown = true;
+        fwd->maxSeqToBeAcked = fwd->nextseq;
+      }
+    }
+    fwd->window = window;
+    fwd->lastack = ack;
+    fwd->lastackTs = ts;
+    fwd->lastWasKeepAlive = keepAlive;
+    fwd->lastWasZwp = zwp;
+    return note;
+  }
+
+  void end(Flow* f, double ts) {
+    if (f->ended) return;
+    f->ended = true;
+    f->endTs = ts;
+    auxAppend(f, AUX_CLOSED);
+  }
+
+  // ---- tracker.ts icmp
+  void icmp(const Pkt& p) {
+    const int32_t* r = p.r;
+    const int innerIpv = r[I_INNER_IPV];
+    if (innerIpv == 0 || r[I_INNER_PROTO] != 6 || (r[I_INNER_BITS] & 1) == 0) return;
+    const int32_t innerFlags = r[I_INNER_FLAGS];
+    if (innerFlags >= 0 && ((uint32_t)innerFlags & (SYN | ACK)) != SYN) return;
+    const uint32_t* a = reinterpret_cast<const uint32_t*>(r + I_DST);
+    const uint32_t* b = reinterpret_cast<const uint32_t*>(r + I_INNER_DST);
+    const int ap = r[I_SPORT], bp = r[I_DPORT];
+    const uint32_t h = endpointHash(a[0], a[1], a[2], a[3], (uint32_t)ap) ^ endpointHash(b[0], b[1], b[2], b[3], (uint32_t)bp);
+    Flow* f = lookup(innerIpv, a, ap, b, bp, h);
+    if (f == nullptr) return;
+    if (!isClient(f, a, ap)) return;
+    if (!f->c->synSeen || f->s->synSeen || f->handshakeDone) return;
+    const bool hasSeq = (r[I_INNER_BITS] & 2) != 0;
+    const int32_t innerSeq = r[I_ACK];
+    if (hasSeq && innerSeq != f->c->isn) return;
+    const double ts = p.ts;
+    const int type = r[I_FLAGS], code = r[I_SEQ];
+    if (f->icmpType < 0) {
+      f->icmpType = type;
+      f->icmpCode = code;
+      f->icmpTs = ts;
+      f->icmpFrame = p.frame;
+      f->icmpIpv = p.ipv();
+      const uint32_t* s = p.src();
+      for (int k = 0; k < 4; k++) f->icmpA[k] = s[k];
+      addFrame(f, p.frame);
+    }
+    if (ts > f->lastTs) f->lastTs = ts;
+    lruTouch(f);
+    ladderAdd(f, p.frame, ts, FROM_ICMP, 0, hasSeq ? innerSeq : f->c->isn, 0, (double)type * 256 + code, p.ttl(),
+              NOTE_NONE);
+  }
+
+  // ------------------------------------------------------------ time and the end (tracker.ts synDue/finishSome)
+
+  double synDue(const Flow* f) const {
+    const double gap = f->syn > 1 ? f->lastSynTs - f->prevSynTs : 0;
+    return f->lastSynTs + std::max(synTimeoutS_, 2.5 * gap);
+  }
+
+  bool finishSome(double max, double captureEndTs) {
+    if (finished_) return true;
+    if (!finStarted_) {
+      if (!std::isnan(captureEndTs) && captureEndTs > maxTs_) maxTs_ = captureEndTs;
+      finRest_.clear();
+      tableFlows(finRest_);
+      std::sort(finRest_.begin(), finRest_.end(), [](const Flow* x, const Flow* y) { return x->id < y->id; });
+      finI_ = 0;
+      finStarted_ = true;
+    }
+    for (double left = max; left > 0 && finI_ < finRest_.size(); left--) emit(finRest_[finI_++], EMIT_FINISH);
+    if (finI_ < finRest_.size()) return false;
+    finished_ = true;
+    finRest_.clear();
+    finRest_.shrink_to_fit();
+    return true;
+  }
+
+  // ------------------------------------------------------------ emission (tracker.ts remove/emit/deliver/encodeFlow)
+
+  void remove(Flow* f) {
+    const uint32_t i = f->hash & bucketMask_;
+    Flow* q = buckets_[i];
+    if (q == f)
+      buckets_[i] = f->hnext;
+    else {
+      while (q != nullptr && q->hnext != f) q = q->hnext;
+      if (q != nullptr) q->hnext = f->hnext;
+    }
+    f->touch = -1;
+    auxUnlink(f);
+    active_--;
+  }
+
+  void emit(Flow* f, int why) {
+    remove(f);
+    if (why == EMIT_EVICT) evicted_++;
+    encodeFlow(f, why);
+    recycle(f);
+  }
+
+  void recycle(Flow* f) {
+    // Direction states go back to their pool; the flow keeps its vectors' capacity.
+    if (f->cOwn != nullptr) {
+      *f->cOwn = Dir{};
+      freeDirs_.push_back(f->cOwn);
+      f->cOwn = nullptr;
+    }
+    if (f->sOwn != nullptr) {
+      *f->sOwn = Dir{};
+      freeDirs_.push_back(f->sOwn);
+      f->sOwn = nullptr;
+    }
+    f->c = f->s = const_cast<Dir*>(&NO_PACKETS_DIR);
+    f->reset();
+    f->freeNext = freeFlows_;
+    freeFlows_ = f;
+  }
+
+  int outcomeCode(const Flow* f, int why) const {
+    if (!f->c->synSeen) return O_MIDSTREAM;
+    if (f->handshakeDone) {
+      if (f->rstFrom != 0 && f->rstTs >= f->hsAckTs) return O_RESET;
+      if (f->c->finSeen || f->s->finSeen) return O_CLOSED;
+      if (f->rstFrom != 0) return O_RESET;
+      return O_ESTABLISHED;
+    }
+    if (f->s->synSeen) return O_SYNACK_UNACKED;
+    if (f->s->rstSeen) return O_REFUSED;
+    if (f->icmpType >= 0) return O_ICMP_REJECTED;
+    if (f->c->rstSeen) return O_ABORTED_BY_CLIENT;
+    if (why == EMIT_FINISH || why == EMIT_EVICT) {
+      return maxTs_ - f->lastSynTs < synTimeoutS_ ? O_PENDING : O_UNANSWERED;
+    }
+    return O_UNANSWERED;
+  }
+
+  static int zeekCode(const Flow* f) {
+    constexpr int INACTIVE = 0, PARTIAL = 1, SYN_SENT = 2, SYN_ACK_SENT = 3, ESTABLISHED = 4, CLOSED = 5, RESET = 6;
+    int os = INACTIVE, rs = INACTIVE;
+    const Dir* c = f->c;
+    const Dir* s = f->s;
+    if (c->synSeen)
+      os = SYN_SENT;
+    else if (c->seen)
+      os = PARTIAL;
+    if (s->synSeen) {
+      rs = SYN_ACK_SENT;
+      if (os == SYN_SENT) {
+        os = ESTABLISHED;
+        rs = ESTABLISHED;
+      } else if (os == INACTIVE || (os == PARTIAL && f->handshakeDone)) {
+        rs = ESTABLISHED;
+        if (c->seen) os = ESTABLISHED;
+      }
+    } else if (s->seen && !s->rstSeen)
+      rs = PARTIAL;
+    if (c->finSeen) os = CLOSED;
+    if (s->finSeen) rs = CLOSED;
+    if (c->rstSeen) os = RESET;
+    if (s->rstSeen) rs = RESET;
+    const bool oInactive = os == INACTIVE || os == PARTIAL;
+    const bool rInactive = rs == INACTIVE || rs == PARTIAL;
+    if (rs == RESET) {
+      if (os == SYN_SENT || os == SYN_ACK_SENT || (os == RESET && c->bytes == 0 && s->bytes == 0 && !s->synSeen))
+        return Z_REJ;
+      return oInactive ? Z_RSTRH : Z_RSTR;
+    }
+    if (os == RESET) {
+      if (rInactive) return c->synSeen ? Z_RSTOS0 : Z_OTH;
+      return Z_RSTO;
+    }
+    if (rs == CLOSED && os == CLOSED) return Z_SF;
+    if (os == CLOSED) return rInactive ? Z_SH : Z_S2;
+    if (rs == CLOSED) return oInactive ? Z_SHR : Z_S3;
+    if (os == SYN_SENT && rs == INACTIVE) return Z_S0;
+    if (os == ESTABLISHED && rs == ESTABLISHED) return Z_S1;
+    return Z_OTH;
+  }
+
+  int ladderSteps(const Flow* f, int oc) const {
+    const bool clean = !PROBLEM_CODE[oc] && oc != O_PENDING && f->syn <= 1 && f->synAck <= 1 && f->dataRetrans == 0 &&
+                       f->duplicates == 0;
+    return ladderProblemsOnly_ && clean ? -1 : (int)f->ladder.size();
+  }
+
+  static size_t putAddr(double* a, size_t i, bool v6, const uint32_t* w) {
+    if (v6) {
+      a[i] = 6;
+      a[i + 1] = w[0];
+      a[i + 2] = w[1];
+      a[i + 3] = w[2];
+      a[i + 4] = w[3];
+      return i + 5;
+    }
+    a[i] = 4;
+    a[i + 1] = w[0];
+    return i + 2;
+  }
+
+  void patch(double pos, int kind, std::initializer_list<double> params) {
+    const size_t o = patches_.size();
+    patches_.resize(o + PATCH_STRIDE, 0);
+    patches_[o] = pos;
+    patches_[o + 1] = kind;
+    size_t k = o + 2;
+    for (double v : params) patches_[k++] = v;
+  }
+
+  void encodeFlow(Flow* f, int why) {
+    const int oc = outcomeCode(f, why);
+    const int ladderN = ladderSteps(f, oc);
+    const size_t start = out_.size();
+    out_.resize(start + 64 + f->frames.size() + (ladderN > 0 ? (size_t)ladderN * 9 : 0));
+    double* a = out_.data();
+    size_t i = start;
+    const bool v6 = f->ipv == 6;
+    a[i++] = f->id;
+    a[i++] = v6 ? 6 : 4;
+    a[i++] = oc;
+    a[i++] = zeekCode(f);
+    i = putAddr(a, i, v6, f->ca);
+    a[i++] = f->cp;
+    i = putAddr(a, i, v6, f->sa);
+    a[i++] = f->sp;
+    a[i++] = f->syn;
+    a[i++] = f->synAck;
+    int bits = 0;
+    bool forged = false;
+    double why4[4] = {0, 0, 0, 0};
+    uint32_t rw[4] = {0, 0, 0, 0};
+    if (f->rstFrom != 0) {
+      const bool fromClient = f->rstFrom == 1;
+      for (int k = 0; k < 4; k++) rw[k] = fromClient ? f->ca[k] : f->sa[k];
+      forged = ttl_.judgeRst(f->ipv, rw, f->rstTtl, f->rstIpId, why4);
+      bits |= B_RST | (fromClient ? 0 : B_RST_SERVER) | (forged ? B_FORGED : 0);
+    }
+    const bool icmp = f->icmpType >= 0;
+    if (icmp) bits |= B_ICMP;
+    if (f->hsRttSet) bits |= B_RTT;
+    const bool opts = f->c->synSeen;
+    if (opts) {
+      bits |= B_OPTS | (f->optMss >= 0 ? 0 : B_MSS_NULL) | (f->optWs >= 0 ? 0 : B_WS_NULL);
+      bits |= (f->optSack ? B_SACK : 0) | (f->optTs ? B_TS : 0);
+    }
+    if (ladderN >= 0 && f->ladderSeen > ladderN) bits |= B_TRUNC;
+    if (why == EMIT_EVICT) bits |= B_EVICTED;
+    a[i++] = bits;
+    if (bits & B_RST) {
+      a[i++] = f->rstTs;
+      a[i++] = f->rstFrame;
+      a[i++] = f->rstTtl;
+      if (forged) {
+        patch((double)i, P_FORGED,
+              {(double)f->ipv, (double)rw[0], (double)rw[1], (double)rw[2], (double)rw[3], (double)f->rstTtl, why4[0],
+               why4[1], why4[2], (double)f->rstIpId, why4[3]});
+      }
+      a[i++] = 0;
+    }
+    if (icmp) {
+      a[i++] = f->icmpType;
+      a[i++] = f->icmpCode;
+      i = putAddr(a, i, f->icmpIpv == 6, f->icmpA);
+      a[i++] = f->icmpTs;
+      a[i++] = f->icmpFrame;
+    }
+    a[i++] = f->dataRetrans;
+    a[i++] = f->duplicates;
+    if (f->hsRttSet) {
+      a[i++] = f->hsSynToSynAckMs;
+      a[i++] = f->hsSynAckToAckMs;
+      a[i++] = f->hsTotalMs;
+    }
+    if (opts) {
+      a[i++] = f->optMss >= 0 ? f->optMss : 0;
+      a[i++] = f->optWs >= 0 ? f->optWs : 0;
+    }
+    a[i++] = f->c->packets;
+    a[i++] = f->s->packets;
+    a[i++] = f->c->bytes;
+    a[i++] = f->s->bytes;
+    a[i++] = f->firstTs;
+    a[i++] = f->lastTs;
+    a[i++] = (double)f->frames.size();
+    for (double fr : f->frames) a[i++] = fr;
+    const int n = ladderN > 0 ? ladderN : 0;
+    a[i++] = n;
+    for (int k = 0; k < n; k++) {
+      const Step& st = f->ladder[(size_t)k];
+      const int from = (int)((st.packed >> 17) & 3);
+      const uint32_t flags = st.packed & 0x1ff;
+      a[i++] = st.frame;
+      a[i++] = st.ts;
+      a[i++] = from;
+      if (from == FROM_ICMP) {
+        const double tc = st.len;
+        patch((double)i, P_ICMP_FLAGS, {std::floor(tc / 256), std::fmod(tc, 256)});
+        a[i++] = 0;
+        a[i++] = rel(st.seq, f->c->base);
+        a[i++] = 0;
+        a[i++] = 0;
+      } else {
+        const Dir* me = from == FROM_CLIENT ? f->c : f->s;
+        const Dir* other = from == FROM_CLIENT ? f->s : f->c;
+        a[i++] = flags;
+        a[i++] = rel(st.seq, me->base);
+        a[i++] = (flags & ACK) != 0 ? (other->seen || other->synSeen ? rel(st.ack, other->base) : 1) : 0;
+        a[i++] = st.len;
+      }
+      a[i++] = (st.packed >> 9) & 0xff;
+      a[i++] = (st.packed >> 19) & 7;
+    }
+    a[i++] = f->synAckTtl;
+    out_.resize(i);
+    outcomes_.push_back((uint8_t)oc);
+  }
+};
+
+
+// ================================================================ JSON text of connection batches
+//
+// The writer thread's connection text (src/report/json.ts jConnection, which
+// is JSON.stringify(connectionJson(c))) made from a codec.ts batch directly:
+// the same bytes, without decoding the batch into objects first. Strings of
+// the batch's table arrive already as JSON text (JSON.stringify on the JS
+// side: escaping stays JavaScript's own).
+
+const char* const OUTCOME_NAMES[] = {"unanswered", "refused", "icmp-rejected", "aborted-by-client", "synack-unacked",
+                                     "established", "closed", "reset", "midstream", "pending"};
+const char* const ZEEK_NAMES[] = {"S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH"};
+const char* const SIDE_NAMES[] = {"client", "server", "icmp"};
+const char* const NOTE_NAMES[] = {nullptr, "retransmission", "duplicate", "keep-alive", "out-of-order"};
+
+class JsonOut {
+ public:
+  std::vector<char> buf;
+  char* p = nullptr;
+  char* end = nullptr;
+
+  void start() {
+    if (buf.size() < (1u << 16)) buf.resize(1u << 16);
+    p = buf.data();
+    end = p + buf.size();
+  }
+  size_t size() const { return (size_t)(p - buf.data()); }
+  /** Room for n more bytes (writes below assume it: callers reserve per connection and per string). */
+  void ensure(size_t n) {
+    if ((size_t)(end - p) >= n) return;
+    const size_t used = size();
+    size_t cap = buf.size() * 2;
+    while (cap - used < n) cap *= 2;
+    buf.resize(cap);
+    p = buf.data() + used;
+    end = buf.data() + cap;
+  }
+  template <size_t N>
+  void lit(const char (&s)[N]) {
+    std::memcpy(p, s, N - 1);
+    p += N - 1;
+  }
+  void lit(const char* s, size_t n) {
+    std::memcpy(p, s, n);
+    p += n;
+  }
+  void ch(char c) { *p++ = c; }
+  void raw(const std::string& s) {
+    ensure(s.size() + 64);
+    lit(s.data(), s.size());
+  }
+  void quoted(const char* s) {
+    ch('"');
+    lit(s, std::strlen(s));
+    ch('"');
+  }
+
+  /** Digits of a non-negative integer below 2^53. */
+  void digits(double x) {
+    uint64_t u = (uint64_t)x;
+    if (u < 10) {
+      *p++ = (char)('0' + u);
+      return;
+    }
+    char tmp[24];
+    int n = 0;
+    if (u <= 0xffffffffu) {
+      uint32_t v = (uint32_t)u;
+      do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+      } while (v > 0);
+    } else {
+      do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+      } while (u > 0);
+    }
+    while (n > 0) *p++ = tmp[--n];
+  }
+
+  /** A number exactly as JSON.stringify writes it (json.ts jNum). */
+  void num(double v) {
+    if (v >= -2147483648.0 && v <= 2147483647.0 && (double)(int32_t)v == v) {
+      if (v >= 0)
+        digits(v == 0 ? 0 : v);
+      else {
+        ch('-');
+        digits(-v);
+      }
+      return;
+    }
+    constexpr double MICRO = 1e6, MICRO_MAX = 8589934592.0;
+    if (v > 0 && v < MICRO_MAX) {
+      const double m = jsRound(v * MICRO);
+      if (m / MICRO == v) {
+        double ip = std::floor(m / MICRO);
+        double frac = m - ip * MICRO;
+        if (frac < 0) {
+          ip -= 1;
+          frac += MICRO;
+        } else if (frac >= MICRO) {
+          ip += 1;
+          frac -= MICRO;
+        }
+        digits(ip);
+        if (frac != 0) {
+          char f[7];
+          int x = (int)frac;
+          for (int k = 5; k >= 0; k--) {
+            f[k] = (char)('0' + x % 10);
+            x /= 10;
+          }
+          int e = 6;
+          while (f[e - 1] == '0') e--;
+          ch('.');
+          lit(f, (size_t)e);
+        }
+        return;
+      }
+    }
+    if (!std::isfinite(v)) {
+      lit("null");
+      return;
+    }
+    jsNumberText(v);
+  }
+
+  /** Number#toString(10) (ECMAScript Number::toString): shortest round-trip digits, laid out as JavaScript does. */
+  void jsNumberText(double v) {
+    char sci[64];
+    auto r = std::to_chars(sci, sci + sizeof sci, v, std::chars_format::scientific);
+    std::string t(sci, r.ptr);
+    size_t p = 0;
+    if (t[0] == '-') {
+      ch('-');
+      p = 1;
+    }
+    const size_t e = t.find('e');
+    std::string dig;
+    for (size_t k = p; k < e; k++)
+      if (t[k] != '.') dig.push_back(t[k]);
+    while (dig.size() > 1 && dig.back() == '0') dig.pop_back();
+    const int exp10 = std::atoi(t.c_str() + e + 1);
+    const int k = (int)dig.size();
+    const int n = exp10 + 1;
+    if (k <= n && n <= 21) {
+      raw(dig);
+      for (int z = 0; z < n - k; z++) ch('0');
+    } else if (0 < n && n <= 21) {
+      lit(dig.data(), (size_t)n);
+      ch('.');
+      lit(dig.data() + n, dig.size() - (size_t)n);
+    } else if (-6 < n && n <= 0) {
+      lit("0.");
+      for (int z = 0; z < -n; z++) ch('0');
+      raw(dig);
+    } else {
+      ch(dig[0]);
+      if (k > 1) {
+        ch('.');
+        lit(dig.data() + 1, dig.size() - 1);
+      }
+      ch('e');
+      ch(n - 1 >= 0 ? '+' : '-');
+      digits(std::fabs((double)(n - 1)));
+    }
+  }
+
+  void ipv4(uint32_t w) {
+    digits(w >> 24);
+    ch('.');
+    digits((w >> 16) & 0xff);
+    ch('.');
+    digits((w >> 8) & 0xff);
+    ch('.');
+    digits(w & 0xff);
+  }
+
+  void hex(uint32_t g) {
+    char tmp[8];
+    int n = 0;
+    do {
+      tmp[n++] = "0123456789abcdef"[g & 15];
+      g >>= 4;
+    } while (g > 0);
+    while (n > 0) ch(tmp[--n]);
+  }
+
+  /** decode/addr.ts formatAddr, quoted. */
+  void addr(int ipv, const double* w) {
+    ch('"');
+    if (ipv == 4) {
+      ipv4((uint32_t)w[0]);
+      ch('"');
+      return;
+    }
+    const uint32_t w0 = (uint32_t)w[0], w1 = (uint32_t)w[1], w2 = (uint32_t)w[2], w3 = (uint32_t)w[3];
+    if (w0 == 0 && w1 == 0 && w2 == 0x0000ffff) {
+      lit("::ffff:");
+      ipv4(w3);
+    } else if (w0 == 0 && w1 == 0 && w2 == 0 && (w3 >> 16) != 0) {
+      lit("::");
+      ipv4(w3);
+    } else {
+      const uint32_t g[8] = {w0 >> 16, w0 & 0xffff, w1 >> 16, w1 & 0xffff, w2 >> 16, w2 & 0xffff, w3 >> 16, w3 & 0xffff};
+      int bestStart = -1, bestLen = 1;
+      for (int i = 0; i < 8;) {
+        if (g[i] != 0) {
+          i++;
+          continue;
+        }
+        int j = i;
+        while (j < 8 && g[j] == 0) j++;
+        if (j - i > bestLen) {
+          bestStart = i;
+          bestLen = j - i;
+        }
+        i = j;
+      }
+      if (bestStart < 0) {
+        for (int i = 0; i < 8; i++) {
+          if (i > 0) ch(':');
+          hex(g[i]);
+        }
+      } else {
+        for (int i = 0; i < bestStart; i++) {
+          if (i > 0) ch(':');
+          hex(g[i]);
+        }
+        lit("::");
+        for (int i = bestStart + bestLen; i < 8; i++) {
+          if (i > bestStart + bestLen) ch(':');
+          hex(g[i]);
+        }
+      }
+    }
+    ch('"');
+  }
+};
+
+class JsonWriter : public Napi::ObjectWrap<JsonWriter> {
+ public:
+  static void Init(Napi::Env env, Napi::Object exports) {
+    Napi::Function f = DefineClass(env, "JsonWriter",
+                                   {InstanceMethod("strings", &JsonWriter::Strings), InstanceMethod("write", &JsonWriter::Write)});
+    exports.Set("JsonWriter", f);
+  }
+
+  explicit JsonWriter(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsonWriter>(info) {
+    for (int f = 0; f < 512; f++) {
+      static const std::pair<int, const char*> names[] = {{0x001, "FIN"}, {0x002, "SYN"}, {0x004, "RST"},
+                                                          {0x008, "PSH"}, {0x010, "ACK"}, {0x020, "URG"},
+                                                          {0x040, "ECE"}, {0x080, "CWR"}, {0x100, "NS"}};
+      std::string t;
+      for (const auto& [bit, name] : names)
+        if (f & bit) {
+          if (!t.empty()) t += ",";
+          t += name;
+        }
+      flagText_[f] = "\"" + (t.empty() ? std::string("none") : t) + "\"";
+    }
+  }
+
+ private:
+  std::vector<std::string> table_;  // JSON text of each string id
+  std::string flagText_[512];
+  JsonOut o_;
+
+  /** strings(base, reset, texts): a batch's new strings (as JSON text), numbered from base. */
+  Napi::Value Strings(const Napi::CallbackInfo& info) {
+    const size_t base = (size_t)info[0].As<Napi::Number>().Int64Value();
+    if (info[1].As<Napi::Boolean>().Value()) table_.clear();
+    Napi::Array texts = info[2].As<Napi::Array>();
+    const uint32_t n = texts.Length();
+    if (table_.size() < base + n) table_.resize(base + n);
+    for (uint32_t k = 0; k < n; k++) table_[base + k] = texts.Get(k).As<Napi::String>().Utf8Value();
+    return info.Env().Undefined();
+  }
+
+  void str(double x) {
+    const size_t id = (size_t)(-1 - x);
+    if (id < table_.size())
+      o_.raw(table_[id]);
+    else
+      o_.lit("null");  // never: the batch brings every string it uses
+  }
+
+  void named(double x, const char* const* names) {
+    if (x >= 0)
+      o_.quoted(names[(int)x]);
+    else
+      str(x);
+  }
+
+  size_t addrAt(const double* a, size_t i) {
+    const double t = a[i++];
+    if (t == 4) {
+      o_.addr(4, a + i);
+      return i + 1;
+    }
+    if (t == 6) {
+      o_.addr(6, a + i);
+      return i + 4;
+    }
+    str(-1 - a[i]);  // -1 then a string id
+    return i + 1;
+  }
+
+  /**
+   * write(nums, length, count, ndjson, first): the batch's connections as
+   * text. json: each after "," (the first of the report after
+   * '{"connections":[' instead); ndjson: one '{"type":"connection",...}\n'
+   * line each. Returns a Buffer (copied out).
+   */
+  Napi::Value Write(const Napi::CallbackInfo& info) {
+    Napi::Float64Array nums = info[0].As<Napi::Float64Array>();
+    const size_t length = std::min((size_t)info[1].As<Napi::Number>().Int64Value(), nums.ElementLength());
+    const int64_t count = info[2].As<Napi::Number>().Int64Value();
+    const bool ndjson = info[3].As<Napi::Boolean>().Value();
+    bool first = info[4].As<Napi::Boolean>().Value();
+    const double* a = nums.Data();
+    JsonOut& o = o_;
+    o.start();
+    size_t i = 0;
+    for (int64_t k = 0; k < count && i < length; k++) {
+      // Room for this connection's fixed fields (frames, steps and strings reserve their own).
+      o.ensure(4096);
+      if (ndjson)
+        o.lit("{\"type\":\"connection\",\"id\":");
+      else if (first) {
+        o.lit("{\"connections\":[{\"id\":");
+        first = false;
+      } else
+        o.lit(",{\"id\":");
+      o.num(a[i++]);
+      o.lit(",\"ipVersion\":");
+      o.num(a[i++]);
+      const double outcome = a[i++];
+      const double zeek = a[i++];
+      o.lit(",\"client\":{\"ip\":");
+      i = addrAt(a, i);
+      o.lit(",\"port\":");
+      o.num(a[i++]);
+      o.lit("},\"server\":{\"ip\":");
+      i = addrAt(a, i);
+      o.lit(",\"port\":");
+      o.num(a[i++]);
+      o.lit("},\"outcome\":");
+      named(outcome, OUTCOME_NAMES);
+      o.lit(",\"zeekState\":");
+      named(zeek, ZEEK_NAMES);
+      const double syn = a[i++];
+      const double synAck = a[i++];
+      o.lit(",\"syn\":");
+      o.num(syn);
+      o.lit(",\"synAck\":");
+      o.num(synAck);
+      const int bits = (int)a[i++];
+      o.lit(",\"rst\":");
+      if (bits & B_RST) {
+        if (bits & B_RST_SERVER)
+          o.lit("{\"from\":\"server\",\"ts\":");
+        else
+          o.lit("{\"from\":\"client\",\"ts\":");
+        o.num(a[i++]);
+        o.lit(",\"frame\":");
+        o.num(a[i++]);
+        o.lit(",\"ttl\":");
+        o.num(a[i++]);
+        if (bits & B_FORGED)
+          o.lit(",\"suspectedForged\":true,\"forgedReason\":");
+        else
+          o.lit(",\"suspectedForged\":false,\"forgedReason\":");
+        const double fr = a[i++];
+        if (fr == 0)
+          o.lit("null");
+        else
+          str(fr);
+        o.ch('}');
+      } else {
+        o.lit("null");
+      }
+      o.lit(",\"icmp\":");
+      if (bits & B_ICMP) {
+        o.lit("{\"type\":");
+        o.num(a[i++]);
+        o.lit(",\"code\":");
+        o.num(a[i++]);
+        o.lit(",\"from\":");
+        i = addrAt(a, i);
+        o.lit(",\"ts\":");
+        o.num(a[i++]);
+        o.lit(",\"frame\":");
+        o.num(a[i++]);
+        o.ch('}');
+      } else {
+        o.lit("null");
+      }
+      o.lit(",\"retransmissions\":{\"data\":");
+      o.num(a[i++]);
+      o.lit(",\"syn\":");
+      o.num(std::max(syn - 1, 0.0));
+      o.lit(",\"synAck\":");
+      o.num(std::max(synAck - 1, 0.0));
+      o.lit("},\"duplicates\":");
+      o.num(a[i++]);
+      o.lit(",\"handshakeRttMs\":");
+      if (bits & B_RTT) {
+        o.lit("{\"synToSynAck\":");
+        o.num(a[i++]);
+        o.lit(",\"synAckToAck\":");
+        o.num(a[i++]);
+        o.lit(",\"total\":");
+        o.num(a[i++]);
+        o.ch('}');
+      } else {
+        o.lit("null");
+      }
+      o.lit(",\"synOptions\":");
+      if (bits & B_OPTS) {
+        const double mss = a[i++];
+        const double ws = a[i++];
+        o.lit("{\"mss\":");
+        if (bits & B_MSS_NULL)
+          o.lit("null");
+        else
+          o.num(mss);
+        o.lit(",\"windowScale\":");
+        if (bits & B_WS_NULL)
+          o.lit("null");
+        else
+          o.num(ws);
+        if (bits & B_SACK)
+          o.lit(",\"sackPermitted\":true");
+        else
+          o.lit(",\"sackPermitted\":false");
+        if (bits & B_TS)
+          o.lit(",\"timestamps\":true}");
+        else
+          o.lit(",\"timestamps\":false}");
+      } else {
+        o.lit("null");
+      }
+      o.lit(",\"packets\":{\"client\":");
+      o.num(a[i++]);
+      o.lit(",\"server\":");
+      o.num(a[i++]);
+      o.lit("},\"bytes\":{\"client\":");
+      o.num(a[i++]);
+      o.lit(",\"server\":");
+      o.num(a[i++]);
+      o.lit("},\"firstTs\":");
+      o.num(a[i++]);
+      o.lit(",\"lastTs\":");
+      o.num(a[i++]);
+      o.lit(",\"frames\":[");
+      const size_t nf = (size_t)a[i++];
+      o.ensure(nf * 32 + 256);
+      for (size_t j = 0; j < nf; j++) {
+        if (j > 0) o.ch(',');
+        o.num(a[i++]);
+      }
+      o.lit("],\"ladder\":[");
+      const size_t nl = (size_t)a[i++];
+      o.ensure(nl * 400 + 256);
+      for (size_t j = 0; j < nl; j++) {
+        if (j > 0) o.ch(',');
+        o.lit("{\"frame\":");
+        o.num(a[i++]);
+        o.lit(",\"ts\":");
+        o.num(a[i++]);
+        o.lit(",\"from\":");
+        named(a[i++], SIDE_NAMES);
+        o.lit(",\"flags\":");
+        const double fl = a[i++];
+        if (fl >= 0)
+          o.raw(flagText_[(int)fl & 0x1ff]);
+        else
+          str(fl);
+        o.lit(",\"seq\":");
+        o.num(a[i++]);
+        o.lit(",\"ack\":");
+        o.num(a[i++]);
+        o.lit(",\"len\":");
+        o.num(a[i++]);
+        o.lit(",\"ttl\":");
+        o.num(a[i++]);
+        o.lit(",\"note\":");
+        const double nt = a[i++];
+        if (nt == 0)
+          o.lit("null");
+        else if (nt > 0)
+          o.quoted(NOTE_NAMES[(int)nt]);
+        else
+          str(nt);
+        o.ch('}');
+      }
+      o.ch(']');
+      switch (((bits & B_TRUNC) ? 1 : 0) | ((bits & B_EVICTED) ? 2 : 0)) {
+        case 0:
+          o.lit(",\"ladderTruncated\":false,\"evicted\":false}");
+          break;
+        case 1:
+          o.lit(",\"ladderTruncated\":true,\"evicted\":false}");
+          break;
+        case 2:
+          o.lit(",\"ladderTruncated\":false,\"evicted\":true}");
+          break;
+        default:
+          o.lit(",\"ladderTruncated\":true,\"evicted\":true}");
+      }
+      if (ndjson) o.ch('\n');
+      i++;  // synAckTtl
+    }
+    // A view of the reused buffer, valid until the next write() (the writer copies or writes it at once).
+    return Napi::Buffer<char>::New(info.Env(), o.buf.data(), o.size(), [](Napi::Env, char*) {});
+  }
+};
+
+Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
+  Tracker::Init(env, exports);
+  JsonWriter::Init(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(synsent_flows, InitAll)

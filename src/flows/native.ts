@@ -1,0 +1,297 @@
+/**
+ * The compiled flow tracker (native/flows/flows.cc): the same state machine
+ * as FlowTracker (tracker.ts, the reference, and the fallback when the
+ * binding is not built), behind the same methods the pipeline uses.
+ *
+ * Why: following flows was ~0.3 µs a packet in JavaScript, most of it memory
+ * latency on flow objects and boxed numbers that had left the caches; the
+ * same work on compact structs in C++ is several times faster, and it was
+ * the one thing between the pipeline and 3 M packets/s.
+ *
+ * How: packet() copies the fields the tracker reads from the decoded
+ * PacketView into two typed arrays bound to the native side (numbers only,
+ * no objects); flush() runs the native tracker over them. Finished
+ * connections come back in the connection-batch layout of codec.ts, copied
+ * into a ConnectionEncoder: the `--threads 2` encoder itself (the writer
+ * thread reads them as before), or a private one decoded into Connection
+ * objects for onConnection. Texts are made here: a forged RST's reason
+ * (ttl.ts forgedReason) and an ICMP ladder step's "ICMP 3/3".
+ *
+ * Differences from FlowTracker: no compact tier (a flow is a few hundred
+ * bytes of struct, not kilobytes of objects), so with more than 8192
+ * connections open at once the order in which connections that leave at
+ * the same moment are written can differ from tracker.ts's default (never
+ * their content); with compactAbove = Infinity the output is identical
+ * (test/flows/native.test.ts). Live capture keeps the JavaScript tracker
+ * (its live view walks the waiting SYNs), and so do callers that set
+ * compactAbove (tests of the compact tier).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { Kind, type PacketView } from "../decode/packet.js";
+import { OUTCOMES, type Connection, type Outcome } from "./connection.js";
+import { AddrTextCache, ConnectionDecoder, ConnectionEncoder, type ConnectionBatch } from "./codec.js";
+import { forgedReason } from "./ttl.js";
+import type { FlowTrackerOptions, FlowTrackerStats } from "./tracker.js";
+
+// Input layout: keep in step with native/flows/flows.cc (I_*).
+const IN_STRIDE = 32;
+const I_KIND = 0;
+const I_IPV = 1;
+const I_SRC = 2;
+const I_DST = 6;
+const I_SPORT = 10;
+const I_DPORT = 11;
+const I_FLAGS = 12;
+const I_SEQ = 13;
+const I_ACK = 14;
+const I_LEN = 15;
+const I_WIN = 16;
+const I_TTL = 17;
+const I_IPID = 18;
+const I_SIG = 19;
+const I_MSS = 20;
+const I_WS = 21;
+const I_OPTBITS = 22;
+const I_INNER_IPV = 24;
+const I_INNER_PROTO = 25;
+const I_INNER_BITS = 26;
+const I_INNER_FLAGS = 27;
+const I_INNER_DST = 28;
+const S_ACTIVE = 0;
+const S_PEAK = 1;
+const S_EVICTED = 2;
+const S_DUPLICATES = 3;
+const S_OUT = 4;
+const S_CONNS = 5;
+const S_PATCHES = 6;
+const S_LEN = 8;
+const PATCH_STRIDE = 13;
+const P_FORGED = 1;
+/** Packets per native call. */
+const CAP = 4096;
+
+interface NativeTracker {
+  bind(i32: Int32Array, f64: Float64Array, stats: Float64Array): void;
+  run(n: number): void;
+  finishSome(max: number, endTs: number): boolean;
+  drain(nums: Float64Array, at: number, outcomes: Uint8Array, patches: Float64Array): void;
+}
+interface Binding {
+  Tracker: new (o: { synTimeoutS: number; maxFlows: number; ladderLimit: number; ladderProblemsOnly: boolean }) => NativeTracker;
+}
+
+export const FLOWS_BINDING_PATH = path.join("native", "flows", "build", "Release", "synsent_flows.node");
+
+let binding: Binding | null | undefined;
+
+/** The compiled tracker, or null when it was not built (or does not load): FlowTracker then. */
+function load(): Binding | null {
+  if (binding !== undefined) return binding;
+  binding = null;
+  try {
+    // dist/src/flows/ (tsc) or dist/src/cli/ (the bundle): the package root is three levels up either way.
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+    const file = path.join(root, FLOWS_BINDING_PATH);
+    if (fs.existsSync(file)) binding = createRequire(import.meta.url)(file) as Binding;
+  } catch {
+    binding = null; // built for another Node, or damaged: the JavaScript tracker does the same work
+  }
+  return binding;
+}
+
+/** Is the compiled tracker there? (SYNSENT_TRACKER=js turns it off: comparisons, debugging.) */
+export function nativeTrackerAvailable(): boolean {
+  return process.env.SYNSENT_TRACKER !== "js" && load() !== null;
+}
+
+export class NativeFlowTracker {
+  readonly stats: FlowTrackerStats;
+  private readonly t: NativeTracker;
+  private readonly i32 = new Int32Array(CAP * IN_STRIDE);
+  private readonly f64 = new Float64Array(CAP * 2);
+  private readonly s = new Float64Array(S_LEN);
+  private n = 0;
+  private readonly encoder: ConnectionEncoder;
+  private readonly own: boolean;
+  private readonly decoder: ConnectionDecoder | null;
+  private readonly onConnection: (c: Connection, synAckTtl: number) => void;
+  private readonly onEncoded: ((outcome: Outcome) => void) | null;
+  private outcomes = new Uint8Array(1024);
+  private patches = new Float64Array(64 * PATCH_STRIDE);
+  private readonly addrs = new AddrTextCache(1024);
+
+  constructor(opts: FlowTrackerOptions) {
+    const b = load();
+    if (b === null) throw new Error("NativeFlowTracker: the compiled flow tracker is not built");
+    const maxFlows = Math.max(1, Math.floor(opts.maxFlows ?? 1_000_000));
+    this.t = new b.Tracker({
+      synTimeoutS: opts.synTimeoutS ?? 3,
+      maxFlows,
+      ladderLimit: Math.max(0, Math.floor(opts.ladderLimit ?? 12)),
+      ladderProblemsOnly: opts.ladderFor === "problems",
+    });
+    this.t.bind(this.i32, this.f64, this.s);
+    this.stats = { active: 0, peak: 0, evicted: 0, duplicates: 0, maxFlows };
+    this.own = opts.encoder === undefined;
+    this.encoder = opts.encoder ?? new ConnectionEncoder();
+    this.decoder = this.own ? new ConnectionDecoder(false) : null;
+    this.onConnection = opts.onConnection ?? (() => undefined);
+    this.onEncoded = opts.onEncoded ?? null;
+  }
+
+  /** A decoded TCP or ICMP-unreachable packet (as FlowTracker.packet). */
+  packet(v: PacketView, frame: number, tsSec: number, tsNsec: number): void {
+    const n = this.n;
+    const I = this.i32;
+    const o = n * IN_STRIDE;
+    this.f64[2 * n] = tsSec + tsNsec * 1e-9;
+    this.f64[2 * n + 1] = frame;
+    I[o + I_IPV] = v.ipVersion;
+    const src = v.src;
+    I[o + I_SRC] = src[0]!;
+    I[o + I_SRC + 1] = src[1]!;
+    I[o + I_SRC + 2] = src[2]!;
+    I[o + I_SRC + 3] = src[3]!;
+    I[o + I_TTL] = v.ttl;
+    if (v.kind === Kind.TCP) {
+      I[o + I_KIND] = 1;
+      const dst = v.dst;
+      I[o + I_DST] = dst[0]!;
+      I[o + I_DST + 1] = dst[1]!;
+      I[o + I_DST + 2] = dst[2]!;
+      I[o + I_DST + 3] = dst[3]!;
+      I[o + I_SPORT] = v.srcPort;
+      I[o + I_DPORT] = v.dstPort;
+      I[o + I_FLAGS] = v.flags;
+      I[o + I_SEQ] = v.seq;
+      I[o + I_ACK] = v.ack;
+      I[o + I_LEN] = v.payloadLen;
+      I[o + I_WIN] = v.window;
+      I[o + I_IPID] = v.ipId;
+      I[o + I_SIG] = v.hasTimestamps ? v.tsVal : v.sackBlocks > 0 ? v.sackEdges[1]! : -1;
+      I[o + I_MSS] = v.mss;
+      I[o + I_WS] = v.windowScale;
+      I[o + I_OPTBITS] = (v.sackPermitted ? 1 : 0) | (v.hasTimestamps ? 2 : 0);
+    } else {
+      I[o + I_KIND] = 2;
+      I[o + I_FLAGS] = v.icmpType;
+      I[o + I_SEQ] = v.icmpCode;
+      I[o + I_INNER_IPV] = v.innerIpVersion;
+      I[o + I_INNER_PROTO] = v.innerProto;
+      I[o + I_INNER_BITS] = (v.innerHasPorts ? 1 : 0) | (v.innerHasSeq ? 2 : 0);
+      I[o + I_INNER_FLAGS] = v.innerFlags;
+      const a = v.innerSrc;
+      const b = v.innerDst;
+      I[o + I_DST] = a[0]!;
+      I[o + I_DST + 1] = a[1]!;
+      I[o + I_DST + 2] = a[2]!;
+      I[o + I_DST + 3] = a[3]!;
+      I[o + I_INNER_DST] = b[0]!;
+      I[o + I_INNER_DST + 1] = b[1]!;
+      I[o + I_INNER_DST + 2] = b[2]!;
+      I[o + I_INNER_DST + 3] = b[3]!;
+      I[o + I_SPORT] = v.innerSrcPort;
+      I[o + I_DPORT] = v.innerDstPort;
+      I[o + I_ACK] = v.innerSeq;
+    }
+    this.n = n + 1;
+    if (this.n === CAP) this.flush();
+  }
+
+  /** Track the packets given so far and hand on the connections they finished. */
+  flush(): void {
+    if (this.n > 0) {
+      this.t.run(this.n);
+      this.n = 0;
+    }
+    this.collect();
+  }
+
+  /** As FlowTracker.finishSome (packets given before it are tracked first). */
+  finishSome(max: number, captureEndTs?: number): boolean {
+    this.flush();
+    const done = this.t.finishSome(max, captureEndTs ?? NaN);
+    this.collect();
+    return done;
+  }
+
+  finish(captureEndTs?: number): void {
+    this.finishSome(Infinity, captureEndTs);
+  }
+
+  private collect(): void {
+    const S = this.s;
+    this.stats.active = S[S_ACTIVE]!;
+    this.stats.peak = S[S_PEAK]!;
+    this.stats.evicted = S[S_EVICTED]!;
+    this.stats.duplicates = S[S_DUPLICATES]!;
+    const conns = S[S_CONNS]!;
+    if (conns === 0) return;
+    const len = S[S_OUT]!;
+    const np = S[S_PATCHES]!;
+    const enc = this.encoder;
+    const nums = enc.room(len);
+    const at = enc.n;
+    if (this.outcomes.length < conns) this.outcomes = new Uint8Array(Math.max(conns, this.outcomes.length * 2));
+    if (this.patches.length < np * PATCH_STRIDE) this.patches = new Float64Array(Math.max(np, 2 * this.patches.length / PATCH_STRIDE) * PATCH_STRIDE);
+    this.t.drain(nums, at, this.outcomes, this.patches);
+    const P = this.patches;
+    for (let k = 0; k < np; k++) {
+      const o = k * PATCH_STRIDE;
+      let text: string;
+      if (P[o + 1] === P_FORGED) {
+        // ipv, address words, rst TTL, agree, reference TTL, IP ID far, rst IP ID, last IP ID
+        const ip = this.addrs.get(P[o + 2]!, P[o + 3]!, P[o + 4]!, P[o + 5]!, P[o + 6]!);
+        text = forgedReason(ip, P[o + 7]!, P[o + 8]!, P[o + 9]!, P[o + 10] === 1, P[o + 11]!, P[o + 12]!);
+      } else {
+        text = `ICMP ${P[o + 2]!}/${P[o + 3]!}`;
+      }
+      nums[at + P[o]!] = -1 - enc.stringId(text);
+    }
+    enc.committedMany(at + len, conns);
+    if (this.own) {
+      const b = enc.take();
+      this.decoder!.decode(b, this.onConnection);
+      enc.recycle(b.nums);
+    } else if (this.onEncoded !== null) {
+      const oc = this.outcomes;
+      for (let k = 0; k < conns; k++) this.onEncoded(OUTCOMES[oc[k]!]!);
+    }
+  }
+}
+
+interface NativeJson {
+  strings(base: number, reset: boolean, texts: string[]): void;
+  write(nums: Float64Array, length: number, count: number, ndjson: boolean, first: boolean): Buffer;
+}
+
+/**
+ * The JSON text of connection batches (codec.ts layout), made by the compiled
+ * side (native/flows/flows.cc JsonWriter): the same bytes as json.ts's
+ * connection text (JSON.stringify(connectionJson(c))), without decoding the
+ * batch into objects. The writer thread's largest cost in JavaScript.
+ */
+export class NativeConnectionText {
+  private constructor(private readonly w: NativeJson) {}
+
+  /** null when the compiled side is not built (or SYNSENT_TRACKER=js). */
+  static create(): NativeConnectionText | null {
+    if (!nativeTrackerAvailable()) return null;
+    const b = load() as unknown as { JsonWriter: new () => NativeJson };
+    return new NativeConnectionText(new b.JsonWriter());
+  }
+
+  /**
+   * The batch's connections as UTF-8 text: for json each after "," (the
+   * report's first after '{"connections":[' when `first`), for ndjson one
+   * '{"type":"connection",...}' line each.
+   */
+  write(b: ConnectionBatch, ndjson: boolean, first: boolean): Buffer {
+    // Strings go over as JSON text: escaping stays JSON.stringify's own.
+    if (b.resetStrings || b.strings.length > 0) this.w.strings(b.stringBase, b.resetStrings, b.strings.map((s) => JSON.stringify(s)));
+    return this.w.write(b.nums, b.length, b.count, ndjson, first);
+  }
+}
