@@ -25,6 +25,7 @@ import { NdjsonReportWriter } from "../report/ndjson.js";
 import type { Report } from "../report/model.js";
 import { Diagnoser } from "../diagnose/diagnose.js";
 import { BrokenPipe, Output, OutputError } from "./output.js";
+import { NativeConnectionText } from "../flows/native.js";
 
 type In = { t: "batch"; b: ConnectionBatch } | { t: "diagnose" } | { t: "end"; report: Report } | { t: "abort" };
 
@@ -75,12 +76,17 @@ function start({ format, output, diagnose, written, recycle }: Init): void {
           : new NdjsonReportWriter((line) => o.write(line), { writeBytes: (b) => o.writeBytes(b) });
     const decoder = new ConnectionDecoder();
     const diagnoser = diagnose ? new Diagnoser(diagnose) : null;
+    // The connection text straight from the batch by the compiled side when it is built (same bytes).
+    const text = writer !== null ? NativeConnectionText.create() : null;
     let failed = false;
     port.on("message", (m: In) => {
       if (failed) return;
       try {
         if (m.t === "batch") {
-          if (writer === null) decoder.decode(m.b, (c, synAckTtl) => diagnoser!.add(c, synAckTtl));
+          if (text !== null && writer !== null) {
+            if (diagnoser) decoder.decode(m.b, (c, synAckTtl) => diagnoser.add(c, synAckTtl));
+            writer.connectionsBytes(text.write(m.b, format === "ndjson", writer.connections === 0), m.b.count);
+          } else if (writer === null) decoder.decode(m.b, (c, synAckTtl) => diagnoser!.add(c, synAckTtl));
           else if (diagnoser)
             decoder.decode(m.b, (c, synAckTtl) => {
               diagnoser.add(c, synAckTtl);

@@ -798,6 +798,24 @@ export class JsonReportWriter {
     this.count++;
   }
 
+  /** Connections written so far. */
+  get connections(): number {
+    return this.count;
+  }
+
+  /**
+   * `count` connections already as text (flows/native.ts
+   * NativeConnectionText: each after "," or, the first, after the head).
+   * Needs the writeBytes option (the writer thread's).
+   */
+  connectionsBytes(bytes: Uint8Array, count: number): void {
+    if (this.ended) throw new Error("JsonReportWriter: connectionsBytes() after end()");
+    if (this.writeBytes === null || this.pretty) throw new Error("JsonReportWriter: connectionsBytes() needs writeBytes and no pretty");
+    this.flushPending();
+    this.writeBytes(bytes);
+    this.count += count;
+  }
+
   end(report: Report): void {
     if (this.ended) return;
     if (this.count === 0) for (const c of report.connections) this.connection(c);

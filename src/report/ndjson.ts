@@ -38,6 +38,19 @@ export class NdjsonReportWriter {
     this.count++;
   }
 
+  /** Connections written so far. */
+  get connections(): number {
+    return this.count;
+  }
+
+  /** `count` connection lines already as UTF-8 text (flows/native.ts NativeConnectionText); needs writeBytes. */
+  connectionsBytes(bytes: Uint8Array, count: number): void {
+    if (this.ended) throw new Error("NdjsonReportWriter: connectionsBytes() after end()");
+    if (this.writeBytes === null) throw new Error("NdjsonReportWriter: connectionsBytes() needs writeBytes");
+    this.writeBytes(bytes);
+    this.count += count;
+  }
+
   /** Writes report.connections first when none were streamed (library use), then the summary line. */
   end(report: Report): void {
     if (this.ended) return;
