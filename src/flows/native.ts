@@ -29,7 +29,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import { packageRoot } from "../package-root.js";
 import { Kind, type PacketView } from "../decode/packet.js";
 import { OUTCOMES, type Connection, type Outcome } from "./connection.js";
 import { AddrTextCache, ConnectionDecoder, ConnectionEncoder, type ConnectionBatch } from "./codec.js";
@@ -92,9 +92,7 @@ function load(): Binding | null {
   if (binding !== undefined) return binding;
   binding = null;
   try {
-    // dist/src/flows/ (tsc) or dist/src/cli/ (the bundle): the package root is three levels up either way.
-    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-    const file = path.join(root, FLOWS_BINDING_PATH);
+    const file = path.join(packageRoot(), FLOWS_BINDING_PATH);
     if (fs.existsSync(file)) binding = createRequire(import.meta.url)(file) as Binding;
   } catch {
     binding = null; // built for another Node, or damaged: the JavaScript tracker does the same work

@@ -9,8 +9,8 @@
  */
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
+import { packageRoot } from "../package-root.js";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { allocBatch, InputError, type RecordBatch, type RecordSource, type ReadStop } from "./record.js";
 
 // ---------------------------------------------------------------------------
@@ -90,15 +90,6 @@ interface NativeError extends Error {
 /** Where the compiled binding lives, relative to the package root. */
 export const BINDING_PATH = path.join("native", "build", "Release", "synsent_pcap.node");
 
-function packageRoot(): string {
-  // src/sources/live.ts runs from src/ (vitest) or dist/src/ (built): walk up to package.json.
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (fs.existsSync(path.join(dir, "package.json")) && fs.existsSync(path.join(dir, "native"))) return dir;
-    dir = path.dirname(dir);
-  }
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-}
 
 let binding: Binding | null = null;
 let bindingProblem: string | null = null;
