@@ -9,7 +9,19 @@ import { PacketView, Kind, KIND_LABEL } from "./decode/packet.js";
 import { decodePacket } from "./decode/decode.js";
 import { linkTypeName } from "./decode/linktypes.js";
 import { FlowTracker, type FlowTrackerOptions } from "./flows/tracker.js";
-import { NativeFlowTracker, nativeTrackerAvailable } from "./flows/native.js";
+import {
+  A_BYTES,
+  A_ETHERNET,
+  A_FIRST_NSEC,
+  A_FIRST_SEC,
+  A_LAST_NSEC,
+  A_LAST_SEC,
+  A_PACKETS,
+  A_TCP,
+  A_TRUNCATED,
+  NativeFlowTracker,
+  nativeTrackerAvailable,
+} from "./flows/native.js";
 import type { Connection, Outcome } from "./flows/connection.js";
 import type { ConnectionEncoder } from "./flows/codec.js";
 import { Diagnoser } from "./diagnose/diagnose.js";
@@ -91,6 +103,9 @@ export interface SourceMeta {
   filter?: string | null;
 }
 
+/** LINKTYPE_ETHERNET: the only link type the compiled side's scan() takes. */
+const LT_ETHERNET = 1;
+
 export const DEFAULT_SYN_TIMEOUT_S = 3;
 export const DEFAULT_MAX_FLOWS = 1_000_000;
 export const DEFAULT_MAX_EXAMPLES = 5;
@@ -151,6 +166,7 @@ export async function analyzeSource(
     (opts.tracker ?? "auto") === "auto" && opts.onBatch === undefined && opts.compactAbove === undefined && nativeTrackerAvailable();
   const jsTracker = compiled ? null : new FlowTracker(trackerOpts);
   const tracker = jsTracker ?? new NativeFlowTracker(trackerOpts);
+  const scanner = jsTracker === null ? (tracker as NativeFlowTracker) : null;
 
   const view = new PacketView();
   // Counters indexed by Kind value and by link type; link types are few, so a
@@ -200,6 +216,37 @@ export async function analyzeSource(
     const tsSec = b.tsSec;
     const tsNsec = b.tsNsec;
     for (let i = 0; i < n; i++) {
+      if (scanner !== null) {
+        // The compiled side takes every record of the common shape (Ethernet, IP, TCP), keeping these counters too.
+        const A = scanner.acc;
+        A[A_PACKETS] = packets;
+        A[A_BYTES] = bytes;
+        A[A_TCP] = kindCounts[Kind.TCP]!;
+        A[A_TRUNCATED] = truncated;
+        A[A_FIRST_SEC] = firstSec;
+        A[A_FIRST_NSEC] = firstNsec;
+        A[A_LAST_SEC] = lastSec;
+        A[A_LAST_NSEC] = lastNsec;
+        const j = scanner.scan(b, i);
+        packets = A[A_PACKETS]!;
+        bytes = A[A_BYTES]!;
+        kindCounts[Kind.TCP] = A[A_TCP]!;
+        truncated = A[A_TRUNCATED]!;
+        firstSec = A[A_FIRST_SEC]!;
+        firstNsec = A[A_FIRST_NSEC]!;
+        lastSec = A[A_LAST_SEC]!;
+        lastNsec = A[A_LAST_NSEC]!;
+        if (j > i) {
+          if (lastLink !== LT_ETHERNET) {
+            if (lastLink !== -1) linkCounts.set(lastLink, (linkCounts.get(lastLink) ?? 0) + lastLinkCount);
+            lastLink = LT_ETHERNET;
+            lastLinkCount = 0;
+          }
+          lastLinkCount += A[A_ETHERNET]!;
+        }
+        if (j >= n) break;
+        i = j; // this one in JavaScript (below)
+      }
       packets++;
       const lt = linkType[i];
       if (lt !== lastLink) {
@@ -229,7 +276,10 @@ export async function analyzeSource(
       }
     }
     // (the compiled tracker works through the batch here; the JavaScript one already has)
-    if (jsTracker === null) (tracker as NativeFlowTracker).flush();
+    if (scanner !== null) {
+      scanner.flush();
+      scanner.endBatch();
+    }
     batches++;
     if (opts.afterBatch) {
       const wait = opts.afterBatch();

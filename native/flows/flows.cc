@@ -66,6 +66,10 @@ constexpr int S_CONNS = 5;     // connections waiting
 constexpr int S_PATCHES = 6;   // patch records waiting (PATCH_STRIDE numbers each)
 constexpr int S_LEN = 8;
 
+// ---- scan() counters (a Float64Array: src/flows/native.ts A_*)
+constexpr int A_PACKETS = 0, A_BYTES = 1, A_TCP = 2, A_TRUNCATED = 3, A_FIRST_SEC = 4, A_FIRST_NSEC = 5, A_LAST_SEC = 6,
+              A_LAST_NSEC = 7, A_ETHERNET = 8, A_LEN = 9;
+
 constexpr int PATCH_STRIDE = 13;
 constexpr int P_FORGED = 1;
 constexpr int P_ICMP_FLAGS = 2;
@@ -381,7 +385,9 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
     Napi::Function f = DefineClass(env, "Tracker",
                                    {InstanceMethod("bind", &Tracker::Bind), InstanceMethod("run", &Tracker::Run),
                                     InstanceMethod("finishSome", &Tracker::FinishSome),
-                                    InstanceMethod("drain", &Tracker::Drain)});
+                                    InstanceMethod("drain", &Tracker::Drain),
+                                    InstanceMethod("bindBatch", &Tracker::BindBatch),
+                                    InstanceMethod("scan", &Tracker::Scan)});
     exports.Set("Tracker", f);
     return exports;
   }
@@ -417,6 +423,21 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
   const double* inF64_ = nullptr;
   size_t inCap_ = 0;
   double* stats_ = nullptr;
+
+  // ---- the record batch scan() reads (src/sources/record.ts RecordBatch), bound by bindBatch()
+  Napi::ObjectReference batchRef_;
+  const uint8_t* bData_ = nullptr;
+  size_t bDataLen_ = 0;
+  const uint32_t* bOffset_ = nullptr;
+  const uint32_t* bCapLen_ = nullptr;
+  const uint32_t* bOrigLen_ = nullptr;
+  const uint32_t* bLinkType_ = nullptr;
+  const uint8_t* bFcsLen_ = nullptr;
+  const double* bTsSec_ = nullptr;
+  const uint32_t* bTsNsec_ = nullptr;
+  size_t bCount_ = 0;
+  Napi::Reference<Napi::Float64Array> accRef_;
+  double* acc_ = nullptr;
 
   // ---- table
   std::vector<Flow*> buckets_;
@@ -484,6 +505,207 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
     }
     publish();
     return info.Env().Undefined();
+  }
+
+  /**
+   * bindBatch(batch, acc): the record batch scan() reads, and the counters
+   * it keeps for the pipeline (A_* below: what analyzeSource's loop counts
+   * for each record).
+   */
+  Napi::Value BindBatch(const Napi::CallbackInfo& info) {
+    Napi::Object b = info[0].As<Napi::Object>();
+    Napi::Uint8Array data = b.Get("data").As<Napi::Uint8Array>();
+    Napi::Uint32Array offset = b.Get("offset").As<Napi::Uint32Array>();
+    Napi::Uint32Array capLen = b.Get("capLen").As<Napi::Uint32Array>();
+    Napi::Uint32Array origLen = b.Get("origLen").As<Napi::Uint32Array>();
+    Napi::Uint32Array linkType = b.Get("linkType").As<Napi::Uint32Array>();
+    Napi::Uint8Array fcsLen = b.Get("fcsLen").As<Napi::Uint8Array>();
+    Napi::Float64Array tsSec = b.Get("tsSec").As<Napi::Float64Array>();
+    Napi::Uint32Array tsNsec = b.Get("tsNsec").As<Napi::Uint32Array>();
+    size_t count = (size_t)b.Get("count").As<Napi::Number>().Int64Value();
+    count = std::min({count, offset.ElementLength(), capLen.ElementLength(), origLen.ElementLength(), linkType.ElementLength(),
+                      fcsLen.ElementLength(), tsSec.ElementLength(), tsNsec.ElementLength()});
+    batchRef_ = Napi::Persistent(b);
+    bData_ = data.Data();
+    bDataLen_ = data.ElementLength();
+    bOffset_ = offset.Data();
+    bCapLen_ = capLen.Data();
+    bOrigLen_ = origLen.Data();
+    bLinkType_ = linkType.Data();
+    bFcsLen_ = fcsLen.Data();
+    bTsSec_ = tsSec.Data();
+    bTsNsec_ = tsNsec.Data();
+    bCount_ = count;
+    Napi::Float64Array acc = info[1].As<Napi::Float64Array>();
+    if (acc.ElementLength() < A_LEN) {
+      Napi::TypeError::New(info.Env(), "Tracker.bindBatch: counters array too short").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    accRef_ = Napi::Persistent(acc);
+    acc_ = acc.Data();
+    return info.Env().Undefined();
+  }
+
+  /**
+   * scan(i): decode and track the bound batch's records from i on, as long as
+   * they take the common path (Ethernet, IPv4 without options or IPv6
+   * without extension headers, TCP with no options or a common layout:
+   * decode.ts decodeEthTcpFast, field for field). Returns the first record
+   * it did not take (the JavaScript decoder does that one), or the count.
+   */
+  Napi::Value Scan(const Napi::CallbackInfo& info) {
+    size_t i = (size_t)info[0].As<Napi::Number>().Int64Value();
+    double* A = acc_;
+    double packets = A[A_PACKETS], bytes = A[A_BYTES], tcp = A[A_TCP], truncated = A[A_TRUNCATED];
+    double firstSec = A[A_FIRST_SEC], firstNsec = A[A_FIRST_NSEC], lastSec = A[A_LAST_SEC], lastNsec = A[A_LAST_NSEC];
+    const double packets0 = packets;
+    int32_t row[IN_STRIDE];
+    for (; i < bCount_; i++) {
+      if (bLinkType_[i] != 1) break;  // LINKTYPE_ETHERNET
+      const uint32_t capLen = bCapLen_[i], origLen = bOrigLen_[i];
+      // decode.ts decodePacket's position arithmetic
+      int64_t o = bOffset_[i];
+      int64_t capEnd = o + capLen;
+      if (capEnd > (int64_t)bDataLen_) capEnd = (int64_t)bDataLen_;
+      const int64_t orig = origLen > capLen ? origLen : capLen;
+      int64_t wireEnd = o + orig - bFcsLen_[i];
+      if (wireEnd < o) wireEnd = o;
+      if (capEnd > wireEnd) capEnd = wireEnd;
+      if (o > capEnd) o = capEnd;
+      if (o + 54 > capEnd || !fastDecode(o, capEnd, wireEnd, row)) break;
+      packets++;
+      bytes += capLen;
+      tcp++;
+      if (capEnd < wireEnd) truncated++;
+      const double sec = bTsSec_[i];
+      const double nsec = bTsNsec_[i];
+      if (sec < firstSec || (sec == firstSec && nsec < firstNsec)) {
+        firstSec = sec;
+        firstNsec = nsec;
+      }
+      if (sec > lastSec || (sec == lastSec && nsec > lastNsec)) {
+        lastSec = sec;
+        lastNsec = nsec;
+      }
+      Pkt p{row, sec + nsec * 1e-9, packets};
+      packet(p);
+    }
+    A[A_PACKETS] = packets;
+    A[A_BYTES] = bytes;
+    A[A_TCP] = tcp;
+    A[A_TRUNCATED] = truncated;
+    A[A_FIRST_SEC] = firstSec;
+    A[A_FIRST_NSEC] = firstNsec;
+    A[A_LAST_SEC] = lastSec;
+    A[A_LAST_NSEC] = lastNsec;
+    A[A_ETHERNET] = packets - packets0;
+    publish();
+    return Napi::Number::New(info.Env(), (double)i);
+  }
+
+  static uint32_t be32(const uint8_t* p) {
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+  }
+
+  /** decode.ts decodeEthTcpFast + fillTcp + parseCommonTcpOptions into an input row; false = not the common path. */
+  bool fastDecode(int64_t o, int64_t capEnd, int64_t wireEnd, int32_t* r) const {
+    const uint8_t* d = bData_;
+    const int64_t ip = o + 14;
+    const uint32_t typeVer = be32(d + o + 12);
+    int64_t t, segEnd;
+    uint32_t offFlagsWin;
+    int64_t hdrLen;
+    if ((typeVer & 0xffffff00u) == 0x08004500u) {
+      const uint32_t fragTtlProto = be32(d + ip + 6);
+      if ((fragTtlProto & 0x3fff00ffu) != 6) return false;
+      const uint32_t lenId = be32(d + ip + 2);
+      int64_t totalLen = lenId >> 16;
+      if (totalLen == 0 || ip + totalLen > wireEnd) totalLen = wireEnd - ip;
+      t = ip + 20;
+      offFlagsWin = be32(d + t + 12);
+      hdrLen = (offFlagsWin >> 28) << 2;
+      if (hdrLen < 20 || 20 + hdrLen > totalLen) return false;
+      r[I_IPV] = 4;
+      r[I_TTL] = (int32_t)((fragTtlProto >> 8) & 0xff);
+      r[I_IPID] = (int32_t)(lenId & 0xffff);
+      r[I_SRC] = (int32_t)be32(d + ip + 12);
+      r[I_SRC + 1] = r[I_SRC + 2] = r[I_SRC + 3] = 0;
+      r[I_DST] = (int32_t)be32(d + ip + 16);
+      r[I_DST + 1] = r[I_DST + 2] = r[I_DST + 3] = 0;
+      segEnd = ip + totalLen;
+    } else if ((typeVer >> 12) == 0x86dd6u) {
+      if (o + 74 > capEnd) return false;
+      const uint32_t lenNextHop = be32(d + ip + 4);
+      if (((lenNextHop >> 8) & 0xff) != 6) return false;
+      int64_t end = ip + 40 + (lenNextHop >> 16);
+      if (end == ip + 40 || end > wireEnd) end = wireEnd;
+      t = ip + 40;
+      offFlagsWin = be32(d + t + 12);
+      hdrLen = (offFlagsWin >> 28) << 2;
+      if (hdrLen < 20 || t + hdrLen > end) return false;
+      r[I_IPV] = 6;
+      r[I_TTL] = (int32_t)(lenNextHop & 0xff);
+      r[I_IPID] = -1;
+      for (int k = 0; k < 4; k++) {
+        r[I_SRC + k] = (int32_t)be32(d + ip + 8 + 4 * k);
+        r[I_DST + k] = (int32_t)be32(d + ip + 24 + 4 * k);
+      }
+      segEnd = end;
+    } else {
+      return false;
+    }
+    // TCP options: none, or one of the common layouts (anything else: the JavaScript parser)
+    int mss = -1, ws = -1, optBits = 0;
+    int32_t sig = -1;
+    const int64_t p = t + 20;
+    const int64_t optEnd = t + hdrLen < capEnd ? t + hdrLen : capEnd;
+    if (optEnd > p) {
+      const int64_t n = optEnd - p;
+      bool ok = false;
+      if (n == 12) {
+        const uint32_t w0 = be32(d + p);
+        if (w0 == 0x0101080au) {
+          optBits = 2;
+          sig = (int32_t)be32(d + p + 4);
+          ok = true;
+        } else if ((w0 >> 16) == 0x0204) {
+          const uint32_t w1 = be32(d + p + 4);
+          if ((w1 & 0xffffff00u) == 0x01030300u && be32(d + p + 8) == 0x01010402u) {
+            mss = (int)(w0 & 0xffff);
+            ws = (int)(w1 & 0xff);
+            optBits = 1;
+            ok = true;
+          }
+        }
+      } else if (n == 20) {
+        const uint32_t w0 = be32(d + p);
+        if ((w0 >> 16) == 0x0204 && be32(d + p + 4) == 0x0402080au) {
+          const uint32_t w4 = be32(d + p + 16);
+          if ((w4 & 0xffffff00u) == 0x01030300u) {
+            mss = (int)(w0 & 0xffff);
+            optBits = 3;
+            sig = (int32_t)be32(d + p + 8);
+            ws = (int)(w4 & 0xff);
+            ok = true;
+          }
+        }
+      }
+      if (!ok) return false;
+    }
+    const uint32_t ports = be32(d + t);
+    r[I_KIND] = 1;
+    r[I_SPORT] = (int32_t)(ports >> 16);
+    r[I_DPORT] = (int32_t)(ports & 0xffff);
+    r[I_SEQ] = (int32_t)be32(d + t + 4);
+    r[I_ACK] = (int32_t)be32(d + t + 8);
+    r[I_FLAGS] = (int32_t)((offFlagsWin >> 16) & 0x1ff);
+    r[I_WIN] = (int32_t)(offFlagsWin & 0xffff);
+    r[I_LEN] = (int32_t)(segEnd - t - hdrLen);
+    r[I_SIG] = sig;
+    r[I_MSS] = mss;
+    r[I_WS] = ws;
+    r[I_OPTBITS] = optBits;
+    return true;
   }
 
   /** finishSome(max, captureEndTs | NaN): true when every connection is out. */

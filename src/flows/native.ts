@@ -31,6 +31,7 @@ import * as path from "node:path";
 import { createRequire } from "node:module";
 import { packageRoot } from "../package-root.js";
 import { Kind, type PacketView } from "../decode/packet.js";
+import type { RecordBatch } from "../sources/record.js";
 import { OUTCOMES, type Connection, type Outcome } from "./connection.js";
 import { AddrTextCache, ConnectionDecoder, ConnectionEncoder, type ConnectionBatch } from "./codec.js";
 import { forgedReason } from "./ttl.js";
@@ -70,11 +71,24 @@ const S_PATCHES = 6;
 const S_LEN = 8;
 const PATCH_STRIDE = 13;
 const P_FORGED = 1;
+// scan() counters: keep in step with native/flows/flows.cc (A_*).
+export const A_PACKETS = 0;
+export const A_BYTES = 1;
+export const A_TCP = 2;
+export const A_TRUNCATED = 3;
+export const A_FIRST_SEC = 4;
+export const A_FIRST_NSEC = 5;
+export const A_LAST_SEC = 6;
+export const A_LAST_NSEC = 7;
+/** Records scan() took in its last call (all Ethernet). */
+export const A_ETHERNET = 8;
 /** Packets per native call. */
 const CAP = 4096;
 
 interface NativeTracker {
   bind(i32: Int32Array, f64: Float64Array, stats: Float64Array): void;
+  bindBatch(b: RecordBatch, acc: Float64Array): void;
+  scan(i: number): number;
   run(n: number): void;
   finishSome(max: number, endTs: number): boolean;
   drain(nums: Float64Array, at: number, outcomes: Uint8Array, patches: Float64Array): void;
@@ -199,6 +213,34 @@ export class NativeFlowTracker {
     if (this.n === CAP) this.flush();
   }
 
+  /** The counters scan() keeps (A_*): the caller puts its own in before and reads them back after. */
+  readonly acc = new Float64Array(9);
+  private bound: RecordBatch | null = null;
+
+  /**
+   * Decode and track records of `b` from `i` on in the compiled side, as long
+   * as they take decode.ts's common path (Ethernet, IPv4/IPv6, TCP): what
+   * decodePacket + packet() would do for each, and the pipeline's counters
+   * in `acc`. Returns the first record it did not take (decode that one in
+   * JavaScript and give it to packet()), or b.count.
+   */
+  scan(b: RecordBatch, i: number): number {
+    if (this.n > 0) this.flush(); // packets given before come first
+    if (this.bound !== b) {
+      this.t.bindBatch(b, this.acc);
+      this.bound = b;
+    }
+    const j = this.t.scan(i);
+    if (this.s[S_CONNS]! > 0) this.collect();
+    else this.readStats();
+    return j;
+  }
+
+  /** The batch is done with (its arrays are the reader's to reuse). */
+  endBatch(): void {
+    this.bound = null;
+  }
+
   /** Track the packets given so far and hand on the connections they finished. */
   flush(): void {
     if (this.n > 0) {
@@ -220,12 +262,17 @@ export class NativeFlowTracker {
     this.finishSome(Infinity, captureEndTs);
   }
 
-  private collect(): void {
+  private readStats(): void {
     const S = this.s;
     this.stats.active = S[S_ACTIVE]!;
     this.stats.peak = S[S_PEAK]!;
     this.stats.evicted = S[S_EVICTED]!;
     this.stats.duplicates = S[S_DUPLICATES]!;
+  }
+
+  private collect(): void {
+    this.readStats();
+    const S = this.s;
     const conns = S[S_CONNS]!;
     if (conns === 0) return;
     const len = S[S_OUT]!;
