@@ -175,6 +175,57 @@ describe("compiled connection text", () => {
   });
 });
 
+/** Deterministic xorshift32, so a failure reproduces. */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 4294967296;
+  };
+}
+
+describe("compiled decoding of damaged headers", () => {
+  test("bundled captures with random header bytes and wire lengths changed: same reports", async () => {
+    const rand = rng(20261124);
+    let files = 0;
+    for (const name of ["busy.pcap", "normal6.pcap", "data-retrans.pcap", "router-any-dup.pcap", "reject-port-unreachable.pcap"]) {
+      const orig = fs.readFileSync(path.join("captures", name));
+      const le = orig.readUInt32LE(0) === 0xa1b2c3d4 || orig.readUInt32LE(0) === 0xa1b23c4d;
+      for (let round = 0; round < 40; round++) {
+        const b = Buffer.from(orig);
+        for (let o = 24; o + 16 <= b.length; ) {
+          const capLen = le ? b.readUInt32LE(o + 8) : b.readUInt32BE(o + 8);
+          const rec = o + 16;
+          if (rand() < 0.3) {
+            // a few bytes of the Ethernet/IP/TCP headers and options
+            for (let k = 0; k < 3; k++) {
+              const at = rec + Math.floor(rand() * Math.min(capLen, 80));
+              if (at < b.length) b[at] = Math.floor(rand() * 256);
+            }
+          }
+          if (rand() < 0.05) {
+            // the wire length: shorter or longer than what was captured
+            const w = Math.floor(rand() * (capLen + 64));
+            if (le) b.writeUInt32LE(w, o + 12);
+            else b.writeUInt32BE(w, o + 12);
+          }
+          o = rec + capLen;
+        }
+        const file = path.join(dir, `mut-${name}-${round}.pcap`);
+        fs.writeFileSync(file, b);
+        await same(file);
+        fs.rmSync(file);
+        files++;
+      }
+    }
+    expect(files).toBe(200);
+  }, 120_000);
+});
+
 describe("command line: compiled and JavaScript paths write the same files", () => {
   test.each(["json", "ndjson"])("--format %s, one and two threads", async (format) => {
     for (const file of [gen.plain!, "captures/mixed.pcapng", "captures/reject-tcp-reset.pcap"]) {
