@@ -1618,28 +1618,54 @@ class JsonOut {
     ch('"');
   }
 
+  /** "00".."99". */
+  static const char* pairs() {
+    struct Table {
+      char t[200];
+      Table() {
+        for (int i = 0; i < 100; i++) {
+          t[2 * i] = (char)('0' + i / 10);
+          t[2 * i + 1] = (char)('0' + i % 10);
+        }
+      }
+    };
+    static const Table table;  // initialised once, thread-safe
+    return table.t;
+  }
+
+  static int digitCount(uint64_t u) {
+    int n = 1;
+    while (u >= 10000) {
+      u /= 10000;
+      n += 4;
+    }
+    return u >= 1000 ? n + 3 : u >= 100 ? n + 2 : u >= 10 ? n + 1 : n;
+  }
+
+  /** The d decimal digits of u (zero-padded), ending at end. */
+  static void putDigits(char* end, uint64_t u, int d, const char* P) {
+    char* q = end;
+    while (d >= 2) {
+      const uint64_t r = u % 100;
+      u /= 100;
+      q -= 2;
+      q[0] = P[2 * r];
+      q[1] = P[2 * r + 1];
+      d -= 2;
+    }
+    if (d > 0) *--q = (char)('0' + u % 10);
+  }
+
   /** Digits of a non-negative integer below 2^53. */
   void digits(double x) {
-    uint64_t u = (uint64_t)x;
+    const uint64_t u = (uint64_t)x;
     if (u < 10) {
       *p++ = (char)('0' + u);
       return;
     }
-    char tmp[24];
-    int n = 0;
-    if (u <= 0xffffffffu) {
-      uint32_t v = (uint32_t)u;
-      do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-      } while (v > 0);
-    } else {
-      do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-      } while (u > 0);
-    }
-    while (n > 0) *p++ = tmp[--n];
+    const int d = digitCount(u);
+    putDigits(p + d, u, d, pairs());
+    p += d;
   }
 
   /** A number exactly as JSON.stringify writes it (json.ts jNum). */
@@ -1657,27 +1683,17 @@ class JsonOut {
     if (v > 0 && v < MICRO_MAX) {
       const double m = jsRound(v * MICRO);
       if (m / MICRO == v) {
-        double ip = std::floor(m / MICRO);
-        double frac = m - ip * MICRO;
-        if (frac < 0) {
-          ip -= 1;
-          frac += MICRO;
-        } else if (frac >= MICRO) {
-          ip += 1;
-          frac -= MICRO;
-        }
-        digits(ip);
+        // m is a whole number below 2^53: the integer part and the six decimals exactly
+        const uint64_t mi = (uint64_t)m;
+        const uint64_t ip = mi / 1000000;
+        const uint32_t frac = (uint32_t)(mi % 1000000);
+        digits((double)ip);
         if (frac != 0) {
-          char f[7];
-          int x = (int)frac;
-          for (int k = 5; k >= 0; k--) {
-            f[k] = (char)('0' + x % 10);
-            x /= 10;
-          }
-          int e = 6;
-          while (f[e - 1] == '0') e--;
-          ch('.');
-          lit(f, (size_t)e);
+          *p++ = '.';
+          putDigits(p + 6, frac, 6, pairs());
+          char* e = p + 6;
+          while (e[-1] == '0') e--;
+          p = e;
         }
         return;
       }
