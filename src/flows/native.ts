@@ -310,7 +310,7 @@ export class NativeFlowTracker {
 
 interface NativeJson {
   strings(base: number, reset: boolean, texts: string[]): void;
-  write(nums: Float64Array, length: number, count: number, ndjson: boolean, first: boolean): Buffer;
+  write(nums: Float64Array, length: number, count: number, ndjson: boolean, first: boolean, state: Float64Array): Buffer;
 }
 
 /**
@@ -320,6 +320,8 @@ interface NativeJson {
  * batch into objects. The writer thread's largest cost in JavaScript.
  */
 export class NativeConnectionText {
+  private readonly st = new Float64Array(3);
+
   private constructor(private readonly w: NativeJson) {}
 
   /** null when the compiled side is not built (or SYNSENT_TRACKER=js). */
@@ -330,13 +332,21 @@ export class NativeConnectionText {
   }
 
   /**
-   * The batch's connections as UTF-8 text: for json each after "," (the
-   * report's first after '{"connections":[' when `first`), for ndjson one
-   * '{"type":"connection",...}' line each.
+   * The batch's connections as UTF-8 text, to `sink` in pieces of ~256 KB
+   * (each valid during the call) with the number of connections in each:
+   * for json each after "," (the report's first after '{"connections":['
+   * when `first`), for ndjson one '{"type":"connection",...}' line each.
    */
-  write(b: ConnectionBatch, ndjson: boolean, first: boolean): Buffer {
+  write(b: ConnectionBatch, ndjson: boolean, first: boolean, sink: (text: Uint8Array, connections: number) => void): void {
     // Strings go over as JSON text: escaping stays JSON.stringify's own.
     if (b.resetStrings || b.strings.length > 0) this.w.strings(b.stringBase, b.resetStrings, b.strings.map((s) => JSON.stringify(s)));
-    return this.w.write(b.nums, b.length, b.count, ndjson, first);
+    const st = this.st;
+    st[0] = 0;
+    st[1] = 0;
+    while (st[1]! < b.count) {
+      const text = this.w.write(b.nums, b.length, b.count, ndjson, first && st[1] === 0, st);
+      if (st[2] === 0) throw new Error("NativeConnectionText: no progress in a batch (damaged batch)");
+      sink(text, st[2]!);
+    }
   }
 }

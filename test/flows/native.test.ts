@@ -124,7 +124,9 @@ function text(bs: ConnectionBatch[], ndjson: boolean): string {
   let out = "";
   let first = true;
   for (const b of bs) {
-    out += t.write(b, ndjson, first).toString("utf8");
+    t.write(b, ndjson, first, (text) => {
+      out += Buffer.from(text).toString("utf8");
+    });
     first = false;
   }
   return out;
