@@ -8,6 +8,9 @@ import { OUTCOMES, PROBLEM_OUTCOMES, type Connection, type Outcome } from "../fl
 import type { Report } from "../report/model.js";
 import { analyzeSource, DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_FLOWS, DEFAULT_SYN_TIMEOUT_S, type AnalyzeOptions, type PipelineState, type SourceMeta } from "../analyze.js";
 import type { RecordSource } from "../sources/record.js";
+import { ConnectionDecoder, ConnectionEncoder } from "../flows/codec.js";
+import { NativeConnectionText } from "../flows/native.js";
+import { Diagnoser } from "../diagnose/diagnose.js";
 // Renderers are loaded when their format is chosen (start-up time: a text
 // report of a small capture should not pay for the HTML/SVG code).
 import type { JsonReportWriter } from "../report/json.js";
@@ -240,18 +243,25 @@ export async function runAndReport(
       if (timeline) timeline.add(c);
       if (extra.onConnection) extra.onConnection(c);
     };
+    const maxExamples = Math.max(a["max-examples"], DEFAULT_MAX_EXAMPLES);
+    // json/ndjson of a file as the writer thread makes them (connection batches
+    // -> diagnoser + the compiled connection text), here on one thread; other
+    // cases (anonymized, evidence, live) need the Connection objects.
+    const direct =
+      streamWriter !== null && anonymizer === null && a.evidence === undefined && !live && extra.onConnection === undefined ? directWriter(streamWriter, a.format === "ndjson", maxExamples, tally) : null;
     let report = await analyzeSource(
       source,
       meta,
       {
         synTimeoutS: a["syn-timeout"],
         maxFlows: a["max-flows"],
-        maxExamples: Math.max(a["max-examples"], DEFAULT_MAX_EXAMPLES),
+        maxExamples,
         collectConnections: false,
-        onConnection,
+        ...(direct ? { diagnose: false, encoder: direct.encoder, onEncoded: direct.onEncoded } : { onConnection }),
         afterBatch:
           a.format === "ndjson" && !live
             ? () => {
+                direct?.send();
                 out.flush();
                 return null;
               }
@@ -262,6 +272,7 @@ export async function runAndReport(
       },
       { kernelStats: extra.kernelStats },
     );
+    if (direct) report = { ...report, ...direct.finish() };
     if (anonymizer) report = anonymizer.anonymizeReport(report);
     switch (a.format) {
       case "json":
@@ -284,6 +295,44 @@ export async function runAndReport(
     out.abort();
     throw e;
   }
+}
+
+/**
+ * One thread, json/ndjson: finished connections go from the flow table into
+ * batches (no Connection objects), and each batch is diagnosed and written as
+ * text by the compiled side, as on the writer thread (json-worker.ts). Null
+ * when the compiled side is not built: then Connection objects as before.
+ */
+function directWriter(
+  w: JsonReportWriter | NdjsonReportWriter,
+  ndjson: boolean,
+  maxExamples: number,
+  tally: VerdictTally,
+): { encoder: ConnectionEncoder; onEncoded: (o: Outcome) => void; send: () => void; finish: () => ReturnType<Diagnoser["finish"]> } | null {
+  const text = NativeConnectionText.create();
+  if (text === null) return null;
+  const encoder = new ConnectionEncoder(BATCH_NUMBERS + 4096);
+  const decoder = new ConnectionDecoder();
+  const diagnoser = new Diagnoser({ maxExamplesPerKind: maxExamples });
+  const send = () => {
+    if (encoder.connections === 0) return;
+    const b = encoder.take();
+    decoder.decode(b, (c, synAckTtl) => diagnoser.add(c, synAckTtl));
+    text.write(b, ndjson, w.connections === 0, (t, n) => w.connectionsBytes(t, n));
+    encoder.recycle(b.nums);
+  };
+  return {
+    encoder,
+    onEncoded: (o) => {
+      tally.addOutcome(o);
+      if (encoder.size >= BATCH_NUMBERS) send();
+    },
+    send,
+    finish: () => {
+      send();
+      return diagnoser.finish();
+    },
+  };
 }
 
 /** The renderer of a text or markdown report (loaded when that format is chosen). */
@@ -407,7 +456,6 @@ async function runWithWriterThread(
   failOn: Set<Outcome> | null,
   extra: { signal?: AbortSignal; onProgress?: AnalyzeOptions["onProgress"]; onConnection?: (c: Connection) => void },
 ): Promise<RunResult> {
-  const { ConnectionEncoder } = await import("../report/json.js");
   const maxExamples = Math.max(a["max-examples"], DEFAULT_MAX_EXAMPLES);
   // The diagnoser moves to the writer thread (it has time to spare) unless the
   // report is anonymized: it must see the real addresses, and the writer gets
