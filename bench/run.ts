@@ -88,6 +88,15 @@ export const ROWS: BenchRow[] = [
         : synsent(ctx, "analyze", f, "--threads", "1", "--format", "json", "-o", "/dev/null"),
   },
   {
+    id: "synsent-js",
+    label: "synsent, JavaScript flow tracker",
+    // The same report without the compiled core (native/flows): what a machine without a C++ compiler gets.
+    command: (f, ctx) => {
+      const cmd = synsent(ctx, "analyze", f, "--format", "json", "-o", "/dev/null");
+      return typeof cmd === "string" ? cmd : ["env", "SYNSENT_TRACKER=js", ...cmd];
+    },
+  },
+  {
     id: "synsent-read-decode",
     label: "synsent read+decode only",
     command: (f, ctx) => benchScript(ctx, "read-decode.js", f),
