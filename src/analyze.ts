@@ -46,8 +46,8 @@ export interface AnalyzeOptions {
   /**
    * Which flow tracker: "auto" (default) = the compiled one (native/flows)
    * when it is built, else the JavaScript one; "js" = always the JavaScript
-   * one (the reference). Live capture (onBatch) and compactAbove always use
-   * the JavaScript tracker. Both give the same connections.
+   * one (the reference). Live capture (onBatch) always uses the JavaScript
+   * tracker. Both give the same connections in the same order.
    */
   tracker?: "auto" | "js";
   /** Keep every connection in `report.connections` (library default: true). */
@@ -161,9 +161,8 @@ export async function analyzeSource(
       if (onConnection) onConnection(c, synAckTtl);
     },
   };
-  // The live view (onBatch) reads the JavaScript tracker's waiting SYNs; tests of the compact tier set compactAbove.
-  const compiled =
-    (opts.tracker ?? "auto") === "auto" && opts.onBatch === undefined && opts.compactAbove === undefined && nativeTrackerAvailable();
+  // The live view (onBatch) reads the JavaScript tracker's waiting SYNs.
+  const compiled = (opts.tracker ?? "auto") === "auto" && opts.onBatch === undefined && nativeTrackerAvailable();
   const jsTracker = compiled ? null : new FlowTracker(trackerOpts);
   const tracker = jsTracker ?? new NativeFlowTracker(trackerOpts);
   const scanner = jsTracker === null ? (tracker as NativeFlowTracker) : null;

@@ -100,6 +100,13 @@ constexpr int B_RST = 1, B_RST_SERVER = 2, B_FORGED = 4, B_ICMP = 8, B_RTT = 16,
               B_WS_NULL = 128, B_SACK = 256, B_TS = 512, B_TRUNC = 1024, B_EVICTED = 2048;
 
 constexpr int AUX_NONE = 0, AUX_SYN_WAIT = 1, AUX_CLOSED = 2;
+
+// Compact tier (tracker.ts K_*, REC_*): SYN-only connections as small records
+constexpr int32_t REC_TS = 1 << 17;
+constexpr int32_t REC_DUP = 1 << 19;
+constexpr int32_t REC_SERVER = 1 << 20;
+constexpr int32_t K_CLOSED = 1 << 16;
+constexpr int K_MAX_SYNS = 8;
 constexpr int EMIT_FINISH = 0, EMIT_DUE = 1, EMIT_EVICT = 2, EMIT_LINGER = 3, EMIT_REUSE = 4;
 
 inline bool seqLt(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b) < 0; }
@@ -280,6 +287,31 @@ struct Step {
   uint32_t packed;  // flags | ttl << 9 | from << 17 | note << 19
 };
 
+/** One SYN (or the RST ending it) of a compact flow: tracker.ts SynRecords, a row. */
+struct Rec {
+  double frame = 0;
+  double ts = 0;
+  int32_t seq = 0, ack = 0, ipId = 0, sig = 0, len = 0;
+  int32_t pack = 0;  // flags | ttl << 9 | REC_TS | REC_DUP | REC_SERVER
+  int32_t link = 0;  // rB only: the flow's previous later record + 1 (0 = its first SYN, in the slot)
+  uint16_t win = 0;
+};
+
+/** A compact (SYN-only) flow: tracker.ts's k* columns, a row. Links are slot + 1 (0 = none). */
+struct KSlot {
+  double id = 0;
+  double touch = 0;
+  uint32_t hash = 0;
+  int32_t hnext = 0, prev = 0, next = 0;
+  uint32_t ca0 = 0, sa0 = 0;
+  uint32_t a6[6] = {0, 0, 0, 0, 0, 0};  // words 1-3 of client and server (IPv6)
+  int32_t ports = 0;  // cp << 16 | sp
+  int32_t info = 0;   // ipVersion | records << 8 | K_CLOSED
+  int32_t opt = 0;    // (mss + 1) | (windowScale + 1) << 17 | sackPermitted << 26
+  int32_t r2 = 0;     // the latest later record in rB, + 1
+  Rec a;              // the first SYN
+};
+
 struct Flow {
   Flow* hnext = nullptr;
   Flow* auxPrev = nullptr;
@@ -398,6 +430,7 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
     maxFlows_ = o.Get("maxFlows").As<Napi::Number>().DoubleValue();
     ladderLimit_ = o.Get("ladderLimit").As<Napi::Number>().DoubleValue();
     ladderProblemsOnly_ = o.Get("ladderProblemsOnly").As<Napi::Boolean>().Value();
+    compactAbove_ = o.Get("compactAbove").As<Napi::Number>().DoubleValue();
     buckets_.assign(4096, nullptr);
     bucketMask_ = 4095;
     logSlot_.resize(1024);
@@ -414,6 +447,7 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
   double maxFlows_ = 1e6;
   double ladderLimit_ = 12;
   bool ladderProblemsOnly_ = false;
+  double compactAbove_ = 8192;
 
   // ---- bound arrays
   Napi::Reference<Napi::Int32Array> inI32Ref_;
@@ -469,6 +503,19 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
   bool finStarted_ = false;
   std::vector<Flow*> finRest_;
   size_t finI_ = 0;
+
+  // ---- compact tier (tracker.ts kCreate & co.)
+  std::vector<KSlot> k_;
+  double kActive_ = 0;
+  int32_t kFreeTop_ = 0;
+  int32_t kHead_ = 0, kTail_ = 0, kcHead_ = 0, kcTail_ = 0;
+  std::vector<int32_t> kBuckets_;
+  uint32_t kMask_ = 0;
+  std::vector<Rec> rB_;
+  std::vector<int32_t> rBFree_;
+  bool replaying_ = false;
+  std::vector<int32_t> finK_;
+  size_t finJ_ = 0;
 
   // ---- output
   std::vector<double> out_;
@@ -764,9 +811,13 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
   void emitDue(double now) {
     while (closedHead_ != nullptr && closedHead_->endTs + CLOSE_LINGER_S < now) emit(closedHead_, EMIT_LINGER);
     while (synHead_ != nullptr && synDue(synHead_) + SYN_GRACE_S <= now) emit(synHead_, EMIT_DUE);
+    while (kHead_ != 0 && kSynDue(kHead_ - 1) + SYN_GRACE_S <= now) kEmit(kHead_ - 1, EMIT_DUE);
+    while (kcHead_ != 0 && kEndTs(kcHead_ - 1) + CLOSE_LINGER_S < now) kEmit(kcHead_ - 1, EMIT_LINGER);
     double due = std::numeric_limits<double>::infinity();
     if (closedHead_ != nullptr) due = closedHead_->endTs + CLOSE_LINGER_S;
+    if (kcHead_ != 0) due = std::min(due, kEndTs(kcHead_ - 1) + CLOSE_LINGER_S);
     if (synHead_ != nullptr) due = std::min(due, synDue(synHead_) + SYN_GRACE_S);
+    if (kHead_ != 0) due = std::min(due, kSynDue(kHead_ - 1) + SYN_GRACE_S);
     dueAt_ = due;
   }
 
@@ -798,6 +849,31 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
     const bool pureSyn = (flags & (SYN | ACK)) == SYN;
     Flow* f = lookup(p.ipv(), src, p.srcPort(), dst, p.dstPort(), h);
     bool fromClient = false;
+    Flow* promoted = nullptr;
+    if (f == nullptr && kActive_ > 0) {
+      const int k = kLookup(p.ipv(), src, p.srcPort(), dst, p.dstPort(), h);
+      if (k >= 0) {
+        const bool fromC = kIsClient(k, src, p.srcPort());
+        const int32_t info = k_[k].info;
+        const bool closed = (info & K_CLOSED) != 0;
+        const bool room = ((info >> 8) & 0xff) < K_MAX_SYNS;
+        if (!closed && pureSyn && fromC && (flags & (FIN | RST)) == 0 && p.seq() == k_[k].a.seq) {
+          // retransmitted (or duplicated) SYN
+          if (room) {
+            kAddSyn(k, p);
+            return;
+          }
+          f = promoted = kPromote(k);
+        } else if (pureSyn && fromC && p.seq() != k_[k].a.seq) {
+          kEmit(k, EMIT_REUSE);  // port reuse: a new connection (below)
+        } else if (!closed && room && (flags & (RST | SYN | FIN)) == RST) {
+          kAddRst(k, p, fromC);  // refused (or aborted by the client), still compact
+          return;
+        } else {
+          f = promoted = kPromote(k);
+        }
+      }
+    }
     if (f != nullptr) {
       fromClient = isClient(f, src, p.srcPort());
       if (pureSyn) {
@@ -811,6 +887,10 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
       }
     }
     if (f == nullptr) {
+      if (pureSyn && (flags & (FIN | RST)) == 0 && active_ >= compactAbove_) {
+        kCreate(p, h);
+        return;
+      }
       f = create(p, h);
       fromClient = true;
       if ((flags & (SYN | ACK)) == (SYN | ACK)) {
@@ -821,6 +901,7 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
       lruTouch(f);
     }
     segment(f, p, fromClient);
+    if (promoted == f) synInsert(f);
   }
 
   static void setEndpoints(Flow* f, int ipv, const uint32_t* c, int cp, const uint32_t* s, int sp) {
@@ -839,8 +920,12 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
       Flow* lru = leastRecent();
       if (closedHead_ != nullptr)
         emit(closedHead_, EMIT_LINGER);
-      else if (lru != nullptr)
+      else if (kcHead_ != 0)
+        kEmit(kcHead_ - 1, EMIT_LINGER);
+      else if (lru != nullptr && (kHead_ == 0 || lru->touch < k_[kHead_ - 1].touch))
         emit(lru, EMIT_EVICT);
+      else if (kHead_ != 0)
+        kEmit(kHead_ - 1, EMIT_EVICT);
       else
         break;
     }
@@ -888,7 +973,7 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
     buckets_[i] = f;
     active_++;
     if (active_ > peak_) peak_ = active_;
-    if (active_ > (double)buckets_.size()) grow();
+    if (active_ - kActive_ > (double)buckets_.size()) grow();
     return f;
   }
 
@@ -1078,7 +1163,7 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
     fwd->packets++;
     fwd->bytes += seglen;
 
-    if ((flags & RST) == 0 && fwd->packets <= TTL_LEARN_PACKETS) {
+    if ((flags & RST) == 0 && fwd->packets <= TTL_LEARN_PACKETS && !replaying_) {
       fwd->ttlSlot = ttl_.learnHinted(fwd->ttlSlot, p.ipv(), p.src(), p.ttl(), p.ipId());
     }
 
@@ -1272,6 +1357,13 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
     const int ap = r[I_SPORT], bp = r[I_DPORT];
     const uint32_t h = endpointHash(a[0], a[1], a[2], a[3], (uint32_t)ap) ^ endpointHash(b[0], b[1], b[2], b[3], (uint32_t)bp);
     Flow* f = lookup(innerIpv, a, ap, b, bp, h);
+    if (f == nullptr && kActive_ > 0) {
+      const int k = kLookup(innerIpv, a, ap, b, bp, h);
+      if (k >= 0) {
+        f = kPromote(k);
+        synInsert(f);
+      }
+    }
     if (f == nullptr) return;
     if (!isClient(f, a, ap)) return;
     if (!f->c->synSeen || f->s->synSeen || f->handshakeDone) return;
@@ -1296,6 +1388,343 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
               NOTE_NONE);
   }
 
+  // ------------------------------------------------------------ compact tier (tracker.ts k*)
+
+  int kLookup(int ipv, const uint32_t* a, int ap, const uint32_t* b, int bp, uint32_t h) const {
+    if (kBuckets_.empty()) return -1;
+    for (int32_t k = kBuckets_[h & kMask_]; k != 0; k = k_[k - 1].hnext) {
+      const KSlot& K = k_[k - 1];
+      if (K.hash != h || (K.info & 0xff) != ipv) continue;
+      const int cp = (int)((uint32_t)K.ports >> 16), sp = K.ports & 0xffff;
+      if (cp == ap && sp == bp && K.ca0 == a[0] && K.sa0 == b[0] && (ipv == 4 || k6Eq(K, a, b))) return k - 1;
+      if (cp == bp && sp == ap && K.ca0 == b[0] && K.sa0 == a[0] && (ipv == 4 || k6Eq(K, b, a))) return k - 1;
+    }
+    return -1;
+  }
+
+  static bool k6Eq(const KSlot& K, const uint32_t* c, const uint32_t* d) {
+    return K.a6[0] == c[1] && K.a6[1] == c[2] && K.a6[2] == c[3] && K.a6[3] == d[1] && K.a6[4] == d[2] && K.a6[5] == d[3];
+  }
+
+  bool kIsClient(int s, const uint32_t* src, int port) const {
+    const KSlot& K = k_[s];
+    if ((int)((uint32_t)K.ports >> 16) != port || K.ca0 != src[0]) return false;
+    if ((K.info & 0xff) == 4) return true;
+    return K.a6[0] == src[1] && K.a6[1] == src[2] && K.a6[2] == src[3];
+  }
+
+  /** Address word w (0-3) of the client (side 0) or server (side 1) of slot s. */
+  uint32_t kWord(int s, int side, int w) const {
+    const KSlot& K = k_[s];
+    if (w == 0) return side == 0 ? K.ca0 : K.sa0;
+    return (K.info & 0xff) == 6 ? K.a6[side * 3 + w - 1] : 0;
+  }
+
+  void kListAppend(int s, bool closed) {
+    int32_t& head = closed ? kcHead_ : kHead_;
+    int32_t& tail = closed ? kcTail_ : kTail_;
+    k_[s].prev = tail;
+    k_[s].next = 0;
+    if (tail != 0)
+      k_[tail - 1].next = s + 1;
+    else {
+      head = s + 1;
+      dueAt_ = -std::numeric_limits<double>::infinity();
+    }
+    tail = s + 1;
+  }
+
+  void kListUnlink(int s, bool closed) {
+    int32_t& head = closed ? kcHead_ : kHead_;
+    int32_t& tail = closed ? kcTail_ : kTail_;
+    const int32_t p = k_[s].prev, n = k_[s].next;
+    if (p != 0)
+      k_[p - 1].next = n;
+    else {
+      head = n;
+      dueAt_ = -std::numeric_limits<double>::infinity();
+    }
+    if (n != 0)
+      k_[n - 1].prev = p;
+    else
+      tail = p;
+  }
+
+  /** When a compact flow ended: its last record is the RST. */
+  double kEndTs(int s) const { return rB_[k_[s].r2 - 1].ts; }
+
+  int32_t rBAlloc() {
+    if (!rBFree_.empty()) {
+      const int32_t r = rBFree_.back();
+      rBFree_.pop_back();
+      return r;
+    }
+    rB_.emplace_back();
+    return (int32_t)rB_.size() - 1;
+  }
+
+  static void store(Rec& R, const Pkt& p) {
+    R.frame = p.frame;
+    R.ts = p.ts;
+    R.seq = p.seq();
+    R.ack = p.ack();
+    R.ipId = p.ipId();
+    R.sig = p.sig();
+    R.len = (int32_t)p.len();
+    R.win = (uint16_t)p.window();
+    R.pack = (int32_t)(p.flags() & 0x1ff) | ((p.ttl() & 0xff) << 9) | ((p.r[I_OPTBITS] & 2) != 0 ? REC_TS : 0);
+    R.link = 0;
+  }
+
+  void kAddRst(int s, const Pkt& p, bool fromClient) {
+    const int32_t r = rBAlloc();
+    Rec& R = rB_[r];
+    store(R, p);
+    if (!fromClient) R.pack |= REC_SERVER;
+    R.link = k_[s].r2;
+    k_[s].r2 = r + 1;
+    k_[s].info = (k_[s].info + (1 << 8)) | K_CLOSED;
+    kListUnlink(s, false);
+    kListAppend(s, true);
+    k_[s].touch = ++touchSeq_;
+  }
+
+  void kCreate(const Pkt& p, uint32_t h) {
+    makeRoom();
+    int s;
+    if (kFreeTop_ != 0) {
+      s = kFreeTop_ - 1;
+      kFreeTop_ = k_[s].hnext;
+    } else {
+      s = (int)k_.size();
+      k_.emplace_back();
+      if (k_.size() > kBuckets_.size()) kRehash();
+    }
+    KSlot& K = k_[s];
+    K.hash = h;
+    K.id = nextId_++;
+    const uint32_t* src = p.src();
+    const uint32_t* dst = p.dst();
+    K.ca0 = src[0];
+    K.sa0 = dst[0];
+    if (p.ipv() == 6) {
+      K.a6[0] = src[1];
+      K.a6[1] = src[2];
+      K.a6[2] = src[3];
+      K.a6[3] = dst[1];
+      K.a6[4] = dst[2];
+      K.a6[5] = dst[3];
+    }
+    K.ports = (int32_t)(((uint32_t)p.srcPort() << 16) | (uint32_t)p.dstPort());
+    K.info = p.ipv() | (1 << 8);
+    K.opt = (p.r[I_MSS] + 1) | ((p.r[I_WS] + 1) << 17) | ((p.r[I_OPTBITS] & 1) != 0 ? 1 << 26 : 0);
+    K.r2 = 0;
+    store(K.a, p);
+    const uint32_t i = h & kMask_;
+    K.hnext = kBuckets_[i];
+    kBuckets_[i] = s + 1;
+    kListAppend(s, false);
+    K.touch = ++touchSeq_;
+    kActive_++;
+    active_++;
+    if (active_ > peak_) peak_ = active_;
+    // what segment() would learn from the first packet of the direction
+    ttl_.learnHinted(-1, p.ipv(), src, p.ttl(), p.ipId());
+  }
+
+  /** Hash buckets: a power of two >= the slots; every live slot rehashed (tracker.ts kResize). */
+  void kRehash() {
+    size_t nb = 1024;
+    while (nb < k_.size()) nb *= 2;
+    kBuckets_.assign(nb, 0);
+    kMask_ = (uint32_t)(nb - 1);
+    for (int32_t head : {kHead_, kcHead_}) {
+      for (int32_t k = head; k != 0; k = k_[k - 1].next) {
+        const uint32_t i = k_[k - 1].hash & kMask_;
+        k_[k - 1].hnext = kBuckets_[i];
+        kBuckets_[i] = k;
+      }
+    }
+  }
+
+  static bool sameRec(const Rec& x, const Rec& y, double ts) {
+    return x.seq == y.seq && x.ack == y.ack && (x.pack & 0x1ff) + (double)x.len * 512 == (y.pack & 0x1ff) + (double)y.len * 512 &&
+           x.win == y.win && x.ipId == y.ipId && x.sig == y.sig && ts - y.ts <= DUPLICATE_WINDOW_S &&
+           ts >= y.ts - DUPLICATE_WINDOW_S;
+  }
+
+  void kAddSyn(int s, const Pkt& p) {
+    const int32_t r = rBAlloc();
+    store(rB_[r], p);
+    // isDuplicate(): the same as one of the last two SYNs that were not copies themselves
+    bool dup = false;
+    int seen = 0;
+    for (int32_t q = k_[s].r2; seen < 2; q = rB_[q - 1].link) {
+      const Rec& X = q == 0 ? k_[s].a : rB_[q - 1];
+      if (q == 0 || (X.pack & REC_DUP) == 0) {
+        seen++;
+        if (sameRec(rB_[r], X, p.ts)) {
+          dup = true;
+          break;
+        }
+      }
+      if (q == 0) break;
+    }
+    rB_[r].link = k_[s].r2;
+    k_[s].r2 = r + 1;
+    if (dup)
+      rB_[r].pack |= REC_DUP;
+    else if (kSyns(s) <= TTL_LEARN_PACKETS)
+      ttl_.learnHinted(-1, p.ipv(), p.src(), p.ttl(), p.ipId());
+    k_[s].info += 1 << 8;
+    kListUnlink(s, false);
+    kListAppend(s, false);
+    k_[s].touch = ++touchSeq_;
+  }
+
+  double kLastSynTs(int s) const {
+    for (int32_t q = k_[s].r2; q != 0; q = rB_[q - 1].link)
+      if ((rB_[q - 1].pack & (REC_DUP | (int32_t)RST)) == 0) return rB_[q - 1].ts;
+    return k_[s].a.ts;
+  }
+
+  int kSyns(int s) const {
+    int n = 1;
+    for (int32_t q = k_[s].r2; q != 0; q = rB_[q - 1].link)
+      if ((rB_[q - 1].pack & (REC_DUP | (int32_t)RST)) == 0) n++;
+    return n;
+  }
+
+  double kSynDue(int s) const {
+    int32_t last = -1, prev = -1;
+    for (int32_t q = k_[s].r2; q != 0 && prev < 0; q = rB_[q - 1].link) {
+      if ((rB_[q - 1].pack & (REC_DUP | (int32_t)RST)) != 0) continue;
+      if (last < 0)
+        last = q - 1;
+      else
+        prev = q - 1;
+    }
+    const double lastTs = last < 0 ? k_[s].a.ts : rB_[last].ts;
+    const double gap = last < 0 ? 0 : lastTs - (prev < 0 ? k_[s].a.ts : rB_[prev].ts);
+    return lastTs + std::max(synTimeoutS_, 2.5 * gap);
+  }
+
+  void kRemove(int s) {
+    KSlot& K = k_[s];
+    const uint32_t i = K.hash & kMask_;
+    int32_t k = kBuckets_[i];
+    if (k == s + 1)
+      kBuckets_[i] = K.hnext;
+    else {
+      while (k != 0 && k_[k - 1].hnext != s + 1) k = k_[k - 1].hnext;
+      if (k != 0) k_[k - 1].hnext = K.hnext;
+    }
+    kListUnlink(s, (K.info & K_CLOSED) != 0);
+    for (int32_t q = K.r2; q != 0; q = rB_[q - 1].link) rBFree_.push_back(q - 1);
+    K.r2 = 0;
+    K.hnext = kFreeTop_;
+    kFreeTop_ = s + 1;
+    kActive_--;
+  }
+
+  /** A full Flow (not linked anywhere) with the compact flow's packets replayed through segment(). */
+  Flow* kMaterialize(int s) {
+    Flow* f = allocFlow();
+    const KSlot& K = k_[s];
+    f->id = K.id;
+    f->hash = K.hash;
+    const int ipv = K.info & 0xff;
+    f->ipv = ipv;
+    for (int w = 0; w < 4; w++) {
+      f->ca[w] = kWord(s, 0, w);
+      f->sa[w] = kWord(s, 1, w);
+    }
+    f->cp = (int)((uint32_t)K.ports >> 16);
+    f->sp = K.ports & 0xffff;
+    f->firstTs = K.a.ts;
+    f->lastTs = f->firstTs;
+    int32_t row[IN_STRIDE] = {0};
+    row[I_KIND] = 1;
+    row[I_IPV] = ipv;
+    row[I_MSS] = (K.opt & 0x1ffff) - 1;
+    row[I_WS] = ((K.opt >> 17) & 0x1ff) - 1;
+    const int sack = (K.opt >> 26) & 1;
+    replaying_ = true;
+    kReplay(f, K.a, row, sack);
+    // the later SYNs, oldest first (the chain runs from the latest)
+    int32_t order[K_MAX_SYNS + 1];
+    int n = 0;
+    for (int32_t q = K.r2; q != 0 && n <= K_MAX_SYNS; q = rB_[q - 1].link) order[n++] = q - 1;
+    while (n > 0) kReplay(f, rB_[order[--n]], row, sack);
+    replaying_ = false;
+    auxUnlink(f);
+    return f;
+  }
+
+  void kReplay(Flow* f, const Rec& R, int32_t* row, int sack) {
+    const bool server = (R.pack & REC_SERVER) != 0;
+    const uint32_t* c = f->ca;
+    const uint32_t* sv = f->sa;
+    for (int w = 0; w < 4; w++) {
+      row[I_SRC + w] = (int32_t)(server ? sv[w] : c[w]);
+      row[I_DST + w] = (int32_t)(server ? c[w] : sv[w]);
+    }
+    row[I_SPORT] = server ? f->sp : f->cp;
+    row[I_DPORT] = server ? f->cp : f->sp;
+    row[I_SEQ] = R.seq;
+    row[I_ACK] = R.ack;
+    row[I_FLAGS] = R.pack & 0x1ff;
+    row[I_TTL] = (R.pack >> 9) & 0xff;
+    row[I_SIG] = R.sig;
+    row[I_LEN] = R.len;
+    row[I_WIN] = R.win;
+    row[I_IPID] = R.ipId;
+    row[I_OPTBITS] = sack | ((R.pack & REC_TS) != 0 ? 2 : 0);
+    Pkt p{row, R.ts, R.frame};
+    segment(f, p, !server);
+  }
+
+  Flow* kPromote(int s) {
+    Flow* f = kMaterialize(s);
+    kRemove(s);
+    const uint32_t i = f->hash & bucketMask_;
+    f->hnext = buckets_[i];
+    buckets_[i] = f;
+    lruTouch(f);
+    if (active_ - kActive_ > (double)buckets_.size()) grow();
+    if (f->ended) auxAppend(f, AUX_CLOSED);
+    return f;
+  }
+
+  /** A promoted flow still waiting for an answer: onto the waiting-SYN list, in order of its last SYN. */
+  void synInsert(Flow* f) {
+    if (f->aux != AUX_NONE || !f->c->synSeen || f->s->synSeen || f->ended) return;
+    f->aux = AUX_SYN_WAIT;
+    Flow* p = synTail_;
+    while (p != nullptr && p->lastSynTs > f->lastSynTs) p = p->auxPrev;
+    f->auxPrev = p;
+    f->auxNext = p != nullptr ? p->auxNext : synHead_;
+    if (f->auxNext != nullptr)
+      f->auxNext->auxPrev = f;
+    else
+      synTail_ = f;
+    if (p != nullptr)
+      p->auxNext = f;
+    else {
+      synHead_ = f;
+      dueAt_ = -std::numeric_limits<double>::infinity();
+    }
+  }
+
+  void kEmit(int s, int why) {
+    Flow* f = kMaterialize(s);
+    kRemove(s);
+    active_--;
+    if (why == EMIT_EVICT) evicted_++;
+    encodeFlow(f, why);
+    recycle(f);
+  }
+
   // ------------------------------------------------------------ time and the end (tracker.ts synDue/finishSome)
 
   double synDue(const Flow* f) const {
@@ -1311,10 +1740,21 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
       tableFlows(finRest_);
       std::sort(finRest_.begin(), finRest_.end(), [](const Flow* x, const Flow* y) { return x->id < y->id; });
       finI_ = 0;
+      // compact flows, merged in by connection id
+      finK_.clear();
+      for (int32_t k = kHead_; k != 0; k = k_[k - 1].next) finK_.push_back(k - 1);
+      for (int32_t k = kcHead_; k != 0; k = k_[k - 1].next) finK_.push_back(k - 1);
+      std::sort(finK_.begin(), finK_.end(), [this](int32_t x, int32_t y) { return k_[x].id < k_[y].id; });
+      finJ_ = 0;
       finStarted_ = true;
     }
-    for (double left = max; left > 0 && finI_ < finRest_.size(); left--) emit(finRest_[finI_++], EMIT_FINISH);
-    if (finI_ < finRest_.size()) return false;
+    for (double left = max; left > 0 && (finI_ < finRest_.size() || finJ_ < finK_.size()); left--) {
+      if (finJ_ < finK_.size() && (finI_ >= finRest_.size() || k_[finK_[finJ_]].id < finRest_[finI_]->id))
+        kEmit(finK_[finJ_++], EMIT_FINISH);
+      else
+        emit(finRest_[finI_++], EMIT_FINISH);
+    }
+    if (finI_ < finRest_.size() || finJ_ < finK_.size()) return false;
     finished_ = true;
     finRest_.clear();
     finRest_.shrink_to_fit();

@@ -17,14 +17,11 @@
  * objects for onConnection. Texts are made here: a forged RST's reason
  * (ttl.ts forgedReason) and an ICMP ladder step's "ICMP 3/3".
  *
- * Differences from FlowTracker: no compact tier (a flow is a few hundred
- * bytes of struct, not kilobytes of objects), so with more than 8192
- * connections open at once the order in which connections that leave at
- * the same moment are written can differ from tracker.ts's default (never
- * their content); with compactAbove = Infinity the output is identical
- * (test/flows/native.test.ts). Live capture keeps the JavaScript tracker
- * (its live view walks the waiting SYNs), and so do callers that set
- * compactAbove (tests of the compact tier).
+ * It has the same compact tier for SYN-only connections (a SYN flood of a
+ * million sources in ~150 MB) and gives the same connections in the same
+ * order as FlowTracker with the same options (test/flows/native.test.ts).
+ * Live capture keeps the JavaScript tracker (its live view walks the
+ * waiting SYNs).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -94,7 +91,7 @@ interface NativeTracker {
   drain(nums: Float64Array, at: number, outcomes: Uint8Array, patches: Float64Array): void;
 }
 interface Binding {
-  Tracker: new (o: { synTimeoutS: number; maxFlows: number; ladderLimit: number; ladderProblemsOnly: boolean }) => NativeTracker;
+  Tracker: new (o: { synTimeoutS: number; maxFlows: number; ladderLimit: number; ladderProblemsOnly: boolean; compactAbove: number }) => NativeTracker;
 }
 
 export const FLOWS_BINDING_PATH = path.join("native", "flows", "build", "Release", "synsent_flows.node");
@@ -144,6 +141,7 @@ export class NativeFlowTracker {
       maxFlows,
       ladderLimit: Math.max(0, Math.floor(opts.ladderLimit ?? 12)),
       ladderProblemsOnly: opts.ladderFor === "problems",
+      compactAbove: Math.max(0, Math.floor(opts.compactAbove ?? 8192)),
     });
     this.t.bind(this.i32, this.f64, this.s);
     this.stats = { active: 0, peak: 0, evicted: 0, duplicates: 0, maxFlows };
