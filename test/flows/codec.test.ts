@@ -1,6 +1,7 @@
 /**
- * The flow tracker writes finished flows straight into a batch (encodeFlow,
- * the `--threads 2` path) or builds Connection objects (build). Both must say
+ * The JavaScript flow tracker writes finished flows straight into a batch
+ * (encodeFlow, the `--threads 2` path) or builds Connection objects (build).
+ * (The compiled tracker only writes batches: test/flows/native.test.ts.) Both must say
  * exactly the same thing: every bundled capture and the TCP files of the
  * tcpdump corpus are analysed both ways, with and without the compact tier,
  * with every ladder and with problem ladders only.
@@ -37,6 +38,7 @@ async function viaEncoder(file: string, opts: { compactAbove: number; ladderFor:
   try {
     await analyzeSource(src, { files: [file] }, {
       ...opts,
+      tracker: "js",
       diagnose: false,
       collectConnections: false,
       encoder: enc,
@@ -54,7 +56,7 @@ async function viaEncoder(file: string, opts: { compactAbove: number; ladderFor:
 
 async function viaObjects(file: string, opts: { compactAbove: number; ladderFor: "all" | "problems" }): Promise<{ conns: Connection[]; ttls: number[] }> {
   const ttls: number[] = [];
-  const r = await analyze(file, { ...opts, onConnection: (_c, t) => ttls.push(t) });
+  const r = await analyze(file, { ...opts, tracker: "js", onConnection: (_c, t) => ttls.push(t) });
   return { conns: r.connections, ttls };
 }
 

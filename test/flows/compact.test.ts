@@ -19,9 +19,10 @@ function byId(r: Awaited<ReturnType<typeof analyze>>): string[] {
 }
 
 describe("compact tier", () => {
-  test.each(captures)("%s: same connections and report with the compact tier always on", async (file) => {
-    const off = await analyze(file, { compactAbove: 1e9, ladderFor: "all" });
-    const on = await analyze(file, { compactAbove: 0, ladderFor: "all" });
+  // (each tracker: the compiled one, the default, and the JavaScript one)
+  test.each(captures.flatMap((f) => [[f, "auto"], [f, "js"]] as const))("%s (%s tracker): same connections and report with the compact tier always on", async (file, tracker) => {
+    const off = await analyze(file, { compactAbove: 1e9, ladderFor: "all", tracker });
+    const on = await analyze(file, { compactAbove: 0, ladderFor: "all", tracker });
     expect(off.connections.length).toBeGreaterThan(0);
     expect(byId(on)).toEqual(byId(off));
     expect(on.destinations).toEqual(off.destinations);

@@ -36,7 +36,7 @@ async function report(file: string, opts: AnalyzeOptions): Promise<string> {
 async function same(file: string, opts: AnalyzeOptions = {}): Promise<number> {
   let n = 0;
   for (const ladderFor of ["all", "problems"] as const) {
-    const js = await report(file, { ...opts, ladderFor, tracker: "js", compactAbove: 1e9 });
+    const js = await report(file, { ...opts, ladderFor, tracker: "js" });
     const compiled = await report(file, { ...opts, ladderFor });
     expect(compiled).toBe(js);
     n = js.startsWith("{") ? (JSON.parse(js) as { connections: unknown[] }).connections.length : 0;
@@ -70,7 +70,11 @@ describe("compiled flow tracker", () => {
 
   test("same reports on generated captures: IPv6, retransmissions, a busy link, a full table that evicts", async () => {
     expect(await same(gen.plain!)).toBe(4000);
+    // past 8192 open connections the SYN-only ones go to the compact tier; also with it always and never
     expect(await same(gen.busy!)).toBe(15000);
+    expect(await same(gen.busy!, { compactAbove: 0 })).toBe(15000);
+    expect(await same(gen.busy!, { compactAbove: 1e9 })).toBe(15000);
+    await same(gen.busy!, { compactAbove: 0, maxFlows: 300 });
     // a table of 300: evictions in least-recently-active order
     // (an evicted connection's later packets start another, midstream, one)
     const n = await same(gen.busy!, { maxFlows: 300 });
