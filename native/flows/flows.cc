@@ -275,17 +275,18 @@ struct Dir {
   double d1FlagsLen = 0, d1Ts = -1e18, d1Rev = 0;
 };
 
-/** The state of a side that has sent nothing yet (never written to). */
-const Dir NO_PACKETS_DIR{};
 
 struct Step {
   double frame;
   double ts;
-  double len;
   int32_t seq;
   int32_t ack;
+  uint32_t len;     // payload length (ICMP steps: type * 256 + code)
   uint32_t packed;  // flags | ttl << 9 | from << 17 | note << 19
 };
+
+/** Ladder steps kept in the flow itself (the pipeline keeps 12); more go to `more`. */
+constexpr uint32_t LADDER_INLINE = 12;
 
 /** One SYN (or the RST ending it) of a compact flow: tracker.ts SynRecords, a row. */
 struct Rec {
@@ -327,11 +328,15 @@ struct Flow {
   uint32_t ca[4] = {0, 0, 0, 0};
   uint32_t sa[4] = {0, 0, 0, 0};
   int cp = 0, sp = 0;
-  /** Per-direction state (NO_PACKETS_DIR until that side sends). */
-  Dir* c = const_cast<Dir*>(&NO_PACKETS_DIR);
-  Dir* s = const_cast<Dir*>(&NO_PACKETS_DIR);
-  Dir* cOwn = nullptr;
-  Dir* sOwn = nullptr;
+  /**
+   * Per-direction state, in the flow itself: one allocation, and a packet's
+   * flow, direction states and ladder slot are at addresses known from the
+   * flow's, so their cache misses overlap. (A side that has sent nothing
+   * reads as fresh state, as tracker.ts's shared NO_PACKETS does.)
+   */
+  Dir cD, sD;
+  Dir* const c = &cD;
+  Dir* const s = &sD;
 
   double firstTs = 0, lastTs = 0, endTs = 0;
   bool ended = false;
@@ -355,22 +360,19 @@ struct Flow {
   int icmpType = -1, icmpCode = 0, icmpIpv = 4;
   uint32_t icmpA[4] = {0, 0, 0, 0};
   double icmpTs = 0, icmpFrame = 0;
-  std::vector<double> frames;  // size() = framesN
-  std::vector<Step> ladder;    // size() = ladderN
+  double frames[MAX_FRAMES];
+  uint32_t framesN = 0;
+  uint32_t ladderN = 0;
+  Step ladderIn[LADDER_INLINE];
+  std::vector<Step> ladderMore;  // steps past LADDER_INLINE (ladderLimit above 12: library use)
   double ladderSeen = 0;
 
   void reset() {
     hnext = auxPrev = auxNext = nullptr;
     aux = AUX_NONE;
     touch = -1;
-    if (c != &NO_PACKETS_DIR) {
-      *c = Dir{};
-      c = const_cast<Dir*>(&NO_PACKETS_DIR);
-    }
-    if (s != &NO_PACKETS_DIR) {
-      *s = Dir{};
-      s = const_cast<Dir*>(&NO_PACKETS_DIR);
-    }
+    cD = Dir{};
+    sD = Dir{};
     firstTs = lastTs = endTs = 0;
     ended = mruSynSet = hsSet = hsAnswersSyn = hsRttSet = handshakeDone = optSack = optTs = false;
     syn = synAck = 0;
@@ -385,10 +387,13 @@ struct Flow {
     icmpType = -1;
     icmpCode = 0;
     icmpTs = icmpFrame = 0;
-    frames.clear();
-    ladder.clear();
+    framesN = 0;
+    ladderN = 0;
+    ladderMore.clear();
     ladderSeen = 0;
   }
+
+  const Step& step(uint32_t k) const { return k < LADDER_INLINE ? ladderIn[k] : ladderMore[k - LADDER_INLINE]; }
 };
 
 /** One packet's fields, read from the input arrays. */
@@ -438,7 +443,6 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
 
   ~Tracker() override {
     for (Flow* chunk : chunks_) delete[] chunk;
-    for (Dir* chunk : dirChunks_) delete[] chunk;
   }
 
  private:
@@ -477,9 +481,7 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
   std::vector<Flow*> buckets_;
   uint32_t bucketMask_;
   std::vector<Flow*> chunks_;
-  std::vector<Dir*> dirChunks_;
   Flow* freeFlows_ = nullptr;
-  std::vector<Dir*> freeDirs_;
   double active_ = 0, peak_ = 0, evicted_ = 0, duplicates_ = 0;
   double nextId_ = 0;
   double maxTs_ = -std::numeric_limits<double>::infinity();
@@ -947,17 +949,6 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
     return f;
   }
 
-  Dir* allocDir() {
-    if (freeDirs_.empty()) {
-      const size_t n = 1024;
-      Dir* chunk = new Dir[n];
-      dirChunks_.push_back(chunk);
-      for (size_t i = n; i-- > 0;) freeDirs_.push_back(&chunk[i]);
-    }
-    Dir* d = freeDirs_.back();
-    freeDirs_.pop_back();
-    return d;
-  }
 
   Flow* create(const Pkt& p, uint32_t h) {
     makeRoom();
@@ -1086,15 +1077,20 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
   }
 
   static void addFrame(Flow* f, double frame) {
-    if (f->frames.size() < (size_t)MAX_FRAMES) f->frames.push_back(frame);
+    if (f->framesN < (uint32_t)MAX_FRAMES) f->frames[f->framesN++] = frame;
   }
 
   void ladderAdd(Flow* f, double frame, double ts, int from, uint32_t flags, int32_t seq, int32_t ack, double len, int ttl,
                  int note) {
     f->ladderSeen++;
-    if ((double)f->ladder.size() >= ladderLimit_) return;
+    if ((double)f->ladderN >= ladderLimit_) return;
     const uint32_t packed = (flags & 0x1ff) | (((uint32_t)ttl & 0xff) << 9) | ((uint32_t)from << 17) | ((uint32_t)note << 19);
-    f->ladder.push_back(Step{frame, ts, len, seq, ack, packed});
+    const Step st{frame, ts, seq, ack, (uint32_t)len, packed};
+    if (f->ladderN < LADDER_INLINE)
+      f->ladderIn[f->ladderN] = st;
+    else
+      f->ladderMore.push_back(st);
+    f->ladderN++;
   }
 
   // ---- tracker.ts isDuplicate
@@ -1130,11 +1126,6 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
 
   // ---- tracker.ts segment
   void segment(Flow* f, const Pkt& p, bool fromClient) {
-    if (fromClient) {
-      if (f->c == &NO_PACKETS_DIR) f->c = f->cOwn != nullptr ? f->cOwn : (f->cOwn = allocDir());
-    } else if (f->s == &NO_PACKETS_DIR) {
-      f->s = f->sOwn != nullptr ? f->sOwn : (f->sOwn = allocDir());
-    }
     Dir* fwd = fromClient ? f->c : f->s;
     Dir* rev = fromClient ? f->s : f->c;
     const uint32_t flags = p.flags();
@@ -1283,7 +1274,7 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
     }
     if (ack != fwd->lastack) fwd->dupacknum = 0;
 
-    // ACKED LOST PACKET (rev is never NO_PACKETS_DIR here: maxKnown is false there)
+    // ACKED LOST PACKET (never for a side that has sent nothing: maxKnown is false there)
     if (hasAck && rev->maxKnown && seqGt(ack, rev->maxSeqToBeAcked)) {
       if ((uint32_t)rev->maxSeqToBeAcked > (uint32_t)rev->nextseq) {
         rev->maxSeqToBeAcked = rev->nextseq;
@@ -1785,18 +1776,6 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
   }
 
   void recycle(Flow* f) {
-    // Direction states go back to their pool; the flow keeps its vectors' capacity.
-    if (f->cOwn != nullptr) {
-      *f->cOwn = Dir{};
-      freeDirs_.push_back(f->cOwn);
-      f->cOwn = nullptr;
-    }
-    if (f->sOwn != nullptr) {
-      *f->sOwn = Dir{};
-      freeDirs_.push_back(f->sOwn);
-      f->sOwn = nullptr;
-    }
-    f->c = f->s = const_cast<Dir*>(&NO_PACKETS_DIR);
     f->reset();
     f->freeNext = freeFlows_;
     freeFlows_ = f;
@@ -1866,7 +1845,7 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
   int ladderSteps(const Flow* f, int oc) const {
     const bool clean = !PROBLEM_CODE[oc] && oc != O_PENDING && f->syn <= 1 && f->synAck <= 1 && f->dataRetrans == 0 &&
                        f->duplicates == 0;
-    return ladderProblemsOnly_ && clean ? -1 : (int)f->ladder.size();
+    return ladderProblemsOnly_ && clean ? -1 : (int)f->ladderN;
   }
 
   static size_t putAddr(double* a, size_t i, bool v6, const uint32_t* w) {
@@ -1896,7 +1875,7 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
     const int oc = outcomeCode(f, why);
     const int ladderN = ladderSteps(f, oc);
     const size_t start = out_.size();
-    out_.resize(start + 64 + f->frames.size() + (ladderN > 0 ? (size_t)ladderN * 9 : 0));
+    out_.resize(start + 64 + f->framesN + (ladderN > 0 ? (size_t)ladderN * 9 : 0));
     double* a = out_.data();
     size_t i = start;
     const bool v6 = f->ipv == 6;
@@ -1966,19 +1945,19 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
     a[i++] = f->s->bytes;
     a[i++] = f->firstTs;
     a[i++] = f->lastTs;
-    a[i++] = (double)f->frames.size();
-    for (double fr : f->frames) a[i++] = fr;
+    a[i++] = (double)f->framesN;
+    for (uint32_t k = 0; k < f->framesN; k++) a[i++] = f->frames[k];
     const int n = ladderN > 0 ? ladderN : 0;
     a[i++] = n;
     for (int k = 0; k < n; k++) {
-      const Step& st = f->ladder[(size_t)k];
+      const Step& st = f->step((uint32_t)k);
       const int from = (int)((st.packed >> 17) & 3);
       const uint32_t flags = st.packed & 0x1ff;
       a[i++] = st.frame;
       a[i++] = st.ts;
       a[i++] = from;
       if (from == FROM_ICMP) {
-        const double tc = st.len;
+        const double tc = (double)st.len;
         patch((double)i, P_ICMP_FLAGS, {std::floor(tc / 256), std::fmod(tc, 256)});
         a[i++] = 0;
         a[i++] = rel(st.seq, f->c->base);
@@ -1990,7 +1969,7 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
         a[i++] = flags;
         a[i++] = rel(st.seq, me->base);
         a[i++] = (flags & ACK) != 0 ? (other->seen || other->synSeen ? rel(st.ack, other->base) : 1) : 0;
-        a[i++] = st.len;
+        a[i++] = (double)st.len;
       }
       a[i++] = (st.packed >> 9) & 0xff;
       a[i++] = (st.packed >> 19) & 7;
