@@ -251,6 +251,8 @@ let dvData: Uint8Array | null = null;
 let dvView: DataView = new DataView(new ArrayBuffer(0));
 
 /**
+ * (native/flows/flows.cc fastDecode takes the same records with the same
+ * result, and hands every other one back to decodePacket.)
  * The common cases in one straight line: Ethernet II carrying IPv4 (IHL 5,
  * not a fragment) or IPv6 (no extension headers), then TCP, with the headers
  * captured and self-consistent. Returns Kind.TCP with the view filled

@@ -2,6 +2,11 @@
  * The flow tracker: follows every TCP connection through the capture and
  * emits one `Connection` per connection when its verdict is known.
  *
+ * native/flows/flows.cc is the same state machine compiled (the pipeline's
+ * default when it is built; flows/native.ts); this one is the reference, the
+ * live-capture tracker and the fallback. A change here is a change there:
+ * test/flows/native.test.ts holds the two to the same reports.
+ *
  * Hot path rules (STYLE.md): no strings, no closures, no per-packet objects.
  * A connection is one pooled `Flow` object (plus one small `Dir` per side that
  * has sent something), found through a numeric, direction-symmetric hash of

@@ -121,7 +121,8 @@ export function connectionJson(c: Connection) {
 // ---------------------------------------------------------------- fast path
 //
 // connectionJsonText(c) === JSON.stringify(connectionJson(c)), written by hand
-// (below): on a big capture the generic object-then-stringify path was
+// (below; native/flows/flows.cc JsonWriter writes the same bytes from
+// connection batches, held to it by test/flows/native.test.ts): on a big capture the generic object-then-stringify path was
 // the single largest cost of `--format json` (a temporary object tree per
 // connection, then a generic walk over it). The key order is the same as
 // connectionJson's (pinned by a test that compares the two).
