@@ -302,8 +302,7 @@ struct Rec {
 struct KSlot {
   double id = 0;
   double touch = 0;
-  uint32_t hash = 0;
-  int32_t hnext = 0, prev = 0, next = 0;
+  int32_t prev = 0, next = 0;
   uint32_t ca0 = 0, sa0 = 0;
   uint32_t a6[6] = {0, 0, 0, 0, 0, 0};  // words 1-3 of client and server (IPv6)
   int32_t ports = 0;  // cp << 16 | sp
@@ -311,6 +310,16 @@ struct KSlot {
   int32_t opt = 0;    // (mss + 1) | (windowScale + 1) << 17 | sackPermitted << 26
   int32_t r2 = 0;     // the latest later record in rB, + 1
   Rec a;              // the first SYN
+};
+
+/**
+ * A compact slot's hash and chain link, apart from the slot: a lookup walks
+ * only these 8 bytes per slot (a flood's table is ~130 MB of slots; the
+ * links of a million fit in 8 MB).
+ */
+struct KLink {
+  uint32_t hash = 0;
+  int32_t next = 0;  // next slot in the bucket + 1; on the free stack, the next free slot + 1
 };
 
 struct Flow {
@@ -508,6 +517,7 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
 
   // ---- compact tier (tracker.ts kCreate & co.)
   std::vector<KSlot> k_;
+  std::vector<KLink> kl_;
   double kActive_ = 0;
   int32_t kFreeTop_ = 0;
   int32_t kHead_ = 0, kTail_ = 0, kcHead_ = 0, kcTail_ = 0;
@@ -1383,9 +1393,10 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
 
   int kLookup(int ipv, const uint32_t* a, int ap, const uint32_t* b, int bp, uint32_t h) const {
     if (kBuckets_.empty()) return -1;
-    for (int32_t k = kBuckets_[h & kMask_]; k != 0; k = k_[k - 1].hnext) {
+    for (int32_t k = kBuckets_[h & kMask_]; k != 0; k = kl_[k - 1].next) {
+      if (kl_[k - 1].hash != h) continue;
       const KSlot& K = k_[k - 1];
-      if (K.hash != h || (K.info & 0xff) != ipv) continue;
+      if ((K.info & 0xff) != ipv) continue;
       const int cp = (int)((uint32_t)K.ports >> 16), sp = K.ports & 0xffff;
       if (cp == ap && sp == bp && K.ca0 == a[0] && K.sa0 == b[0] && (ipv == 4 || k6Eq(K, a, b))) return k - 1;
       if (cp == bp && sp == ap && K.ca0 == b[0] && K.sa0 == a[0] && (ipv == 4 || k6Eq(K, b, a))) return k - 1;
@@ -1485,14 +1496,15 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
     int s;
     if (kFreeTop_ != 0) {
       s = kFreeTop_ - 1;
-      kFreeTop_ = k_[s].hnext;
+      kFreeTop_ = kl_[s].next;
     } else {
       s = (int)k_.size();
       k_.emplace_back();
+      kl_.emplace_back();
       if (k_.size() > kBuckets_.size()) kRehash();
     }
     KSlot& K = k_[s];
-    K.hash = h;
+    kl_[s].hash = h;
     K.id = nextId_++;
     const uint32_t* src = p.src();
     const uint32_t* dst = p.dst();
@@ -1512,7 +1524,7 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
     K.r2 = 0;
     store(K.a, p);
     const uint32_t i = h & kMask_;
-    K.hnext = kBuckets_[i];
+    kl_[s].next = kBuckets_[i];
     kBuckets_[i] = s + 1;
     kListAppend(s, false);
     K.touch = ++touchSeq_;
@@ -1531,8 +1543,8 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
     kMask_ = (uint32_t)(nb - 1);
     for (int32_t head : {kHead_, kcHead_}) {
       for (int32_t k = head; k != 0; k = k_[k - 1].next) {
-        const uint32_t i = k_[k - 1].hash & kMask_;
-        k_[k - 1].hnext = kBuckets_[i];
+        const uint32_t i = kl_[k - 1].hash & kMask_;
+        kl_[k - 1].next = kBuckets_[i];
         kBuckets_[i] = k;
       }
     }
@@ -1602,18 +1614,18 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
 
   void kRemove(int s) {
     KSlot& K = k_[s];
-    const uint32_t i = K.hash & kMask_;
+    const uint32_t i = kl_[s].hash & kMask_;
     int32_t k = kBuckets_[i];
     if (k == s + 1)
-      kBuckets_[i] = K.hnext;
+      kBuckets_[i] = kl_[s].next;
     else {
-      while (k != 0 && k_[k - 1].hnext != s + 1) k = k_[k - 1].hnext;
-      if (k != 0) k_[k - 1].hnext = K.hnext;
+      while (k != 0 && kl_[k - 1].next != s + 1) k = kl_[k - 1].next;
+      if (k != 0) kl_[k - 1].next = kl_[s].next;
     }
     kListUnlink(s, (K.info & K_CLOSED) != 0);
     for (int32_t q = K.r2; q != 0; q = rB_[q - 1].link) rBFree_.push_back(q - 1);
     K.r2 = 0;
-    K.hnext = kFreeTop_;
+    kl_[s].next = kFreeTop_;
     kFreeTop_ = s + 1;
     kActive_--;
   }
@@ -1623,7 +1635,7 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
     Flow* f = allocFlow();
     const KSlot& K = k_[s];
     f->id = K.id;
-    f->hash = K.hash;
+    f->hash = kl_[s].hash;
     const int ipv = K.info & 0xff;
     f->ipv = ipv;
     for (int w = 0; w < 4; w++) {
