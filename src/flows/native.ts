@@ -79,6 +79,14 @@ export const A_LAST_SEC = 6;
 export const A_LAST_NSEC = 7;
 /** Records scan() took in its last call (all Ethernet). */
 export const A_ETHERNET = 8;
+/** An address's four words into an input row. */
+function put4(I: Int32Array, at: number, w: Uint32Array): void {
+  I[at] = w[0]!;
+  I[at + 1] = w[1]!;
+  I[at + 2] = w[2]!;
+  I[at + 3] = w[3]!;
+}
+
 /** Packets per native call. */
 const CAP = 4096;
 
@@ -160,19 +168,11 @@ export class NativeFlowTracker {
     this.f64[2 * n] = tsSec + tsNsec * 1e-9;
     this.f64[2 * n + 1] = frame;
     I[o + I_IPV] = v.ipVersion;
-    const src = v.src;
-    I[o + I_SRC] = src[0]!;
-    I[o + I_SRC + 1] = src[1]!;
-    I[o + I_SRC + 2] = src[2]!;
-    I[o + I_SRC + 3] = src[3]!;
+    put4(I, o + I_SRC, v.src);
     I[o + I_TTL] = v.ttl;
     if (v.kind === Kind.TCP) {
       I[o + I_KIND] = 1;
-      const dst = v.dst;
-      I[o + I_DST] = dst[0]!;
-      I[o + I_DST + 1] = dst[1]!;
-      I[o + I_DST + 2] = dst[2]!;
-      I[o + I_DST + 3] = dst[3]!;
+      put4(I, o + I_DST, v.dst);
       I[o + I_SPORT] = v.srcPort;
       I[o + I_DPORT] = v.dstPort;
       I[o + I_FLAGS] = v.flags;
@@ -193,16 +193,8 @@ export class NativeFlowTracker {
       I[o + I_INNER_PROTO] = v.innerProto;
       I[o + I_INNER_BITS] = (v.innerHasPorts ? 1 : 0) | (v.innerHasSeq ? 2 : 0);
       I[o + I_INNER_FLAGS] = v.innerFlags;
-      const a = v.innerSrc;
-      const b = v.innerDst;
-      I[o + I_DST] = a[0]!;
-      I[o + I_DST + 1] = a[1]!;
-      I[o + I_DST + 2] = a[2]!;
-      I[o + I_DST + 3] = a[3]!;
-      I[o + I_INNER_DST] = b[0]!;
-      I[o + I_INNER_DST + 1] = b[1]!;
-      I[o + I_INNER_DST + 2] = b[2]!;
-      I[o + I_INNER_DST + 3] = b[3]!;
+      put4(I, o + I_DST, v.innerSrc);
+      put4(I, o + I_INNER_DST, v.innerDst);
       I[o + I_SPORT] = v.innerSrcPort;
       I[o + I_DPORT] = v.innerDstPort;
       I[o + I_ACK] = v.innerSeq;

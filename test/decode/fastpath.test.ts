@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { decodePacket, decodePacketGeneral } from "../../src/decode/decode.js";
 import { Kind, PacketView, TcpFlag } from "../../src/decode/packet.js";
-import { CORPUS_DIR, bytes, ethernet, ipv4, ipv6, readCapture, tcpHeader, u32, type Records } from "./helpers.js";
+import { CORPUS_DIR, bytes, ethernet, ipv4, ipv6, readCapture, rng, tcpHeader, u32, type Records } from "./helpers.js";
 
 /** Every own field of a view, typed arrays as plain arrays, for toEqual. */
 function snapshot(v: PacketView): Record<string, unknown> {
@@ -39,19 +39,6 @@ class Differ {
     }
     return null;
   }
-}
-
-/** Deterministic xorshift32, so a failure reproduces. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
 }
 
 const LINUX_SYN = [2, 4, 0x05, 0xb4, 4, 2, 8, 10, ...u32(0x11223344), ...u32(0), 1, 3, 3, 7];

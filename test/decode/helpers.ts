@@ -15,6 +15,19 @@ export const CORPUS_DIR = resolve(PROJECT_ROOT, "../shared/corpus/tcpdump");
 // ------------------------------------------------------------ byte builders
 
 /** Concatenate byte arrays / number arrays. */
+/** Deterministic xorshift32, so a failure reproduces. */
+export function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 4294967296;
+  };
+}
+
 export function bytes(...parts: (Uint8Array | number[])[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;

@@ -17,6 +17,7 @@ import { NativeConnectionText, nativeTrackerAvailable } from "../../src/flows/na
 import { connectionJsonText } from "../../src/report/json.js";
 import { generate } from "../../bench/generate.js";
 import { CORPUS, runCli } from "../helpers/cli.js";
+import { rng } from "../decode/helpers.js";
 
 const captures = fs
   .readdirSync("captures")
@@ -180,19 +181,6 @@ describe("compiled connection text", () => {
     expect(text([enc.take()], false)).toBe('{"connections":[' + connectionJsonText(c));
   });
 });
-
-/** Deterministic xorshift32, so a failure reproduces. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
-}
 
 describe("compiled decoding of damaged headers", () => {
   test("bundled captures with random header bytes and wire lengths changed: same reports", async () => {
