@@ -68,7 +68,7 @@ constexpr int S_LEN = 8;
 
 // ---- scan() counters (a Float64Array: src/flows/native.ts A_*)
 constexpr int A_PACKETS = 0, A_BYTES = 1, A_TCP = 2, A_TRUNCATED = 3, A_FIRST_SEC = 4, A_FIRST_NSEC = 5, A_LAST_SEC = 6,
-              A_LAST_NSEC = 7, A_ETHERNET = 8, A_LEN = 9;
+              A_LAST_NSEC = 7, A_ETHERNET = 8, A_RAN_PENDING = 9, A_LEN = 10;
 
 constexpr int PATCH_STRIDE = 13;
 constexpr int P_FORGED = 1;
@@ -557,13 +557,17 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
 
   /** run(n): the first n packets of the bound arrays. */
   Napi::Value Run(const Napi::CallbackInfo& info) {
-    const size_t n = std::min((size_t)info[0].As<Napi::Number>().Int64Value(), inCap_);
+    runRows(std::min((size_t)info[0].As<Napi::Number>().Int64Value(), inCap_));
+    publish();
+    return info.Env().Undefined();
+  }
+
+  /** The first n packets of the bound input arrays (packed by the JavaScript side). */
+  void runRows(size_t n) {
     for (size_t i = 0; i < n; i++) {
       Pkt p{inI32_ + i * IN_STRIDE, inF64_[i * IN_F64_STRIDE], inF64_[i * IN_F64_STRIDE + 1]};
       packet(p);
     }
-    publish();
-    return info.Env().Undefined();
   }
 
   /**
@@ -614,6 +618,12 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
    */
   Napi::Value Scan(const Napi::CallbackInfo& info) {
     size_t i = (size_t)info[0].As<Napi::Number>().Int64Value();
+    // Packets the JavaScript side decoded and packed before record i: tracked
+    // here, first, but only when this call takes a record (a capture whose
+    // records all go the JavaScript way keeps filling the input arrays, and
+    // they run 4096 at a time, not one call per packet).
+    size_t pending = std::min((size_t)info[1].As<Napi::Number>().Int64Value(), inCap_);
+    bool ranPending = false;
     double* A = acc_;
     double packets = A[A_PACKETS], bytes = A[A_BYTES], tcp = A[A_TCP], truncated = A[A_TRUNCATED];
     double firstSec = A[A_FIRST_SEC], firstNsec = A[A_FIRST_NSEC], lastSec = A[A_LAST_SEC], lastNsec = A[A_LAST_NSEC];
@@ -632,6 +642,11 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
       if (capEnd > wireEnd) capEnd = wireEnd;
       if (o > capEnd) o = capEnd;
       if (o + 54 > capEnd || !fastDecode(o, capEnd, wireEnd, row)) break;
+      if (pending > 0) {
+        runRows(pending);
+        pending = 0;
+        ranPending = true;
+      }
       packets++;
       bytes += capLen;
       tcp++;
@@ -658,6 +673,7 @@ class Tracker : public Napi::ObjectWrap<Tracker> {
     A[A_LAST_SEC] = lastSec;
     A[A_LAST_NSEC] = lastNsec;
     A[A_ETHERNET] = packets - packets0;
+    A[A_RAN_PENDING] = ranPending ? 1 : 0;
     publish();
     return Napi::Number::New(info.Env(), (double)i);
   }

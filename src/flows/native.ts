@@ -79,6 +79,8 @@ export const A_LAST_SEC = 6;
 export const A_LAST_NSEC = 7;
 /** Records scan() took in its last call (all Ethernet). */
 export const A_ETHERNET = 8;
+/** 1 when scan() tracked the packets packet() had packed before it (it then took a record). */
+const A_RAN_PENDING = 9;
 /** An address's four words into an input row. */
 function put4(I: Int32Array, at: number, w: Uint32Array): void {
   I[at] = w[0]!;
@@ -93,7 +95,7 @@ const CAP = 4096;
 interface NativeTracker {
   bind(i32: Int32Array, f64: Float64Array, stats: Float64Array): void;
   bindBatch(b: RecordBatch, acc: Float64Array): void;
-  scan(i: number): number;
+  scan(i: number, pending: number): number;
   run(n: number): void;
   finishSome(max: number, endTs: number): boolean;
   drain(nums: Float64Array, at: number, outcomes: Uint8Array, patches: Float64Array): void;
@@ -204,7 +206,7 @@ export class NativeFlowTracker {
   }
 
   /** The counters scan() keeps (A_*): the caller puts its own in before and reads them back after. */
-  readonly acc = new Float64Array(9);
+  readonly acc = new Float64Array(10);
   private bound: RecordBatch | null = null;
 
   /**
@@ -215,14 +217,15 @@ export class NativeFlowTracker {
    * JavaScript and give it to packet()), or b.count.
    */
   scan(b: RecordBatch, i: number): number {
-    if (this.n > 0) this.flush(); // packets given before come first
     if (this.bound !== b) {
       this.t.bindBatch(b, this.acc);
       this.bound = b;
     }
-    const j = this.t.scan(i);
-    if (this.s[S_CONNS]! > 0) this.collect();
-    else this.readStats();
+    // Packets given to packet() before record i are tracked first, by scan()
+    // itself, if it takes a record; else they wait for more (flush()).
+    const j = this.t.scan(i, this.n);
+    if (this.acc[A_RAN_PENDING] === 1) this.n = 0;
+    this.collect();
     return j;
   }
 
@@ -252,17 +255,12 @@ export class NativeFlowTracker {
     this.finishSome(Infinity, captureEndTs);
   }
 
-  private readStats(): void {
+  private collect(): void {
     const S = this.s;
     this.stats.active = S[S_ACTIVE]!;
     this.stats.peak = S[S_PEAK]!;
     this.stats.evicted = S[S_EVICTED]!;
     this.stats.duplicates = S[S_DUPLICATES]!;
-  }
-
-  private collect(): void {
-    this.readStats();
-    const S = this.s;
     const conns = S[S_CONNS]!;
     if (conns === 0) return;
     const len = S[S_OUT]!;

@@ -220,6 +220,42 @@ describe("compiled decoding of damaged headers", () => {
   }, 120_000);
 });
 
+/** The pcap (little-endian, Ethernet) with an 802.1Q tag inserted into the records `tag(i)` picks. */
+function withVlanTags(src: Buffer, tag: (i: number) => boolean): Buffer {
+  const parts: Buffer[] = [src.subarray(0, 24)];
+  let i = 0;
+  for (let o = 24; o + 16 <= src.length; i++) {
+    const capLen = src.readUInt32LE(o + 8);
+    const head = Buffer.from(src.subarray(o, o + 16));
+    const frame = src.subarray(o + 16, o + 16 + capLen);
+    if (tag(i) && capLen >= 14) {
+      head.writeUInt32LE(capLen + 4, 8);
+      head.writeUInt32LE(src.readUInt32LE(o + 12) + 4, 12);
+      parts.push(head, frame.subarray(0, 12), Buffer.from([0x81, 0x00, 0x00, 0x05]), frame.subarray(12));
+    } else parts.push(head, frame);
+    o += 16 + capLen;
+  }
+  return Buffer.concat(parts);
+}
+
+describe("records the compiled decoder hands back", () => {
+  test("VLAN-tagged records (JavaScript decoder) among plain ones, in runs and one by one: same reports", async () => {
+    const orig = fs.readFileSync(gen.plain!);
+    expect(orig.readUInt32LE(0)).toBe(0xa1b2c3d4);
+    const cases: [string, (i: number) => boolean][] = [
+      ["all", () => true],
+      ["every other", (i) => i % 2 === 1],
+      ["runs of 5000", (i) => Math.floor(i / 5000) % 2 === 1],
+    ];
+    for (const [name, tag] of cases) {
+      const file = path.join(dir, `vlan-${name.replace(/ /g, "-")}.pcap`);
+      fs.writeFileSync(file, withVlanTags(orig, tag));
+      expect(await same(file)).toBe(4000);
+      fs.rmSync(file);
+    }
+  }, 120_000);
+});
+
 describe("command line: compiled and JavaScript paths write the same files", () => {
   test.each(["json", "ndjson"])("--format %s, one and two threads", async (format) => {
     for (const file of [gen.plain!, "captures/mixed.pcapng", "captures/reject-tcp-reset.pcap"]) {
