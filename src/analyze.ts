@@ -6,7 +6,7 @@
 import { openCapture } from "./sources/open.js";
 import type { RecordBatch, RecordSource, ReadStop } from "./sources/record.js";
 import { PacketView, Kind, KIND_LABEL } from "./decode/packet.js";
-import { decodePacket } from "./decode/decode.js";
+import { decodePacket, LT_EN10MB } from "./decode/decode.js";
 import { linkTypeName } from "./decode/linktypes.js";
 import { FlowTracker, type FlowTrackerOptions } from "./flows/tracker.js";
 import {
@@ -102,9 +102,6 @@ export interface SourceMeta {
   interface?: string | null;
   filter?: string | null;
 }
-
-/** LINKTYPE_ETHERNET: the only link type the compiled side's scan() takes. */
-const LT_ETHERNET = 1;
 
 export const DEFAULT_SYN_TIMEOUT_S = 3;
 export const DEFAULT_MAX_FLOWS = 1_000_000;
@@ -236,9 +233,9 @@ export async function analyzeSource(
         lastSec = A[A_LAST_SEC]!;
         lastNsec = A[A_LAST_NSEC]!;
         if (j > i) {
-          if (lastLink !== LT_ETHERNET) {
+          if (lastLink !== LT_EN10MB) {
             if (lastLink !== -1) linkCounts.set(lastLink, (linkCounts.get(lastLink) ?? 0) + lastLinkCount);
-            lastLink = LT_ETHERNET;
+            lastLink = LT_EN10MB;
             lastLinkCount = 0;
           }
           lastLinkCount += A[A_ETHERNET]!;

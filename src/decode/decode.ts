@@ -54,7 +54,7 @@ import { Kind, PacketView } from "./packet.js";
 
 // ---- link types (LINKTYPE_* values, https://www.tcpdump.org/linktypes.html) ----
 const LT_NULL = 0;
-const LT_EN10MB = 1;
+export const LT_EN10MB = 1;
 const LT_PPP = 9;
 const LT_RAW_DLT12 = 12; // DLT_RAW on most BSDs/Linux, seen in old files
 const LT_RAW_DLT14 = 14; // DLT_RAW on OpenBSD
