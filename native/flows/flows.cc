@@ -4,15 +4,18 @@
 // numbers, no garbage collector walking a million flows).
 //
 // What it must match, field for field and in the same order:
-// src/flows/tracker.ts with the compact tier off (compactAbove = Infinity),
-// and the connection layout of src/flows/codec.ts. test/flows/native.test.ts
-// runs both on every bundled capture and on generated ones and compares the
-// reports. Every function here names the one it follows in tracker.ts; read
-// that one for the why.
+// src/flows/tracker.ts with the same options (its compact tier included), the
+// fast path of src/decode/decode.ts, and the connection layout of
+// src/flows/codec.ts. test/flows/native.test.ts runs both on every bundled
+// capture, tcpdump's corpus and generated ones and compares the reports.
+// Every function here names the one it follows in tracker.ts; read that one
+// for the why.
 //
-// The JS side (src/flows/native.ts) decodes packets and writes the fields
-// this code needs into two bound typed arrays (IN_* below), calls run(n),
-// then drain() copies the finished connections into its ConnectionEncoder.
+// The JS side (src/flows/native.ts) binds each record batch and calls
+// scan(i): records of the common shape are decoded and tracked here; any
+// other is decoded in JavaScript and packed into two bound typed arrays
+// (IN_* below), tracked here before the next record scan() takes (or by
+// run(n)). drain() copies the finished connections into its ConnectionEncoder.
 // Texts are made on the JS side: a forged-RST reason and an ICMP step's
 // flags text leave here as patches (position + the numbers the text needs).
 

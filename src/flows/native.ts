@@ -8,9 +8,12 @@
  * same work on compact structs in C++ is several times faster, and it was
  * the one thing between the pipeline and 3 M packets/s.
  *
- * How: packet() copies the fields the tracker reads from the decoded
- * PacketView into two typed arrays bound to the native side (numbers only,
- * no objects); flush() runs the native tracker over them. Finished
+ * How: scan() hands the native side a record batch: records of the common
+ * shape (Ethernet, IPv4/IPv6, TCP) are decoded and tracked there. Any other
+ * is decoded in JavaScript, and packet() copies the fields the tracker reads
+ * from the PacketView into two typed arrays bound to the native side
+ * (numbers only, no objects), tracked before the next record scan() takes,
+ * or by flush(). Finished
  * connections come back in the connection-batch layout of codec.ts, copied
  * into a ConnectionEncoder: the `--threads 2` encoder itself (the writer
  * thread reads them as before), or a private one decoded into Connection
@@ -18,8 +21,9 @@
  * (ttl.ts forgedReason) and an ICMP ladder step's "ICMP 3/3".
  *
  * It has the same compact tier for SYN-only connections (a SYN flood of a
- * million sources in ~150 MB) and gives the same connections in the same
- * order as FlowTracker with the same options (test/flows/native.test.ts).
+ * million sources: ~250 MB peak for the whole process) and gives the same
+ * connections in the same order as FlowTracker with the same options
+ * (test/flows/native.test.ts).
  * Live capture keeps the JavaScript tracker (its live view walks the
  * waiting SYNs).
  */
