@@ -318,7 +318,7 @@ function directWriter(
     if (encoder.connections === 0) return;
     const b = encoder.take();
     decoder.decode(b, (c, synAckTtl) => diagnoser.add(c, synAckTtl));
-    text.write(b, ndjson, w.connections === 0, (t, n) => w.connectionsBytes(t, n));
+    text.writeTo(b, ndjson, w);
     encoder.recycle(b.nums);
   };
   return {

@@ -85,7 +85,7 @@ function start({ format, output, diagnose, written, recycle }: Init): void {
         if (m.t === "batch") {
           if (text !== null && writer !== null) {
             if (diagnoser) decoder.decode(m.b, (c, synAckTtl) => diagnoser.add(c, synAckTtl));
-            text.write(m.b, format === "ndjson", writer.connections === 0, (t, n) => writer.connectionsBytes(t, n));
+            text.writeTo(m.b, format === "ndjson", writer);
           } else if (writer === null) decoder.decode(m.b, (c, synAckTtl) => diagnoser!.add(c, synAckTtl));
           else if (diagnoser)
             decoder.decode(m.b, (c, synAckTtl) => {

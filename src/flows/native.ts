@@ -300,6 +300,13 @@ export class NativeFlowTracker {
   }
 }
 
+/** Where connection text goes: JsonReportWriter and NdjsonReportWriter (report/). */
+export interface ConnectionTextSink {
+  /** Connections written so far. */
+  readonly connections: number;
+  connectionsBytes(text: Uint8Array, connections: number): void;
+}
+
 interface NativeJson {
   strings(base: number, reset: boolean, texts: string[]): void;
   write(nums: Float64Array, length: number, count: number, ndjson: boolean, first: boolean, state: Float64Array): Buffer;
@@ -340,5 +347,10 @@ export class NativeConnectionText {
       if (st[2] === 0) throw new Error("NativeConnectionText: no progress in a batch (damaged batch)");
       sink(text, st[2]!);
     }
+  }
+
+  /** The batch's connections to a report writer, after those it has written. */
+  writeTo(b: ConnectionBatch, ndjson: boolean, w: ConnectionTextSink): void {
+    this.write(b, ndjson, w.connections === 0, (t, n) => w.connectionsBytes(t, n));
   }
 }
