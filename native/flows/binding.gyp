@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "synsent_flows",
-      "sources": ["flows.cc"],
+      "sources": ["flows.cc", "diagnose.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],

@@ -8,9 +8,8 @@ import { OUTCOMES, PROBLEM_OUTCOMES, type Connection, type Outcome } from "../fl
 import type { Report } from "../report/model.js";
 import { analyzeSource, DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_FLOWS, DEFAULT_SYN_TIMEOUT_S, type AnalyzeOptions, type PipelineState, type SourceMeta } from "../analyze.js";
 import type { RecordSource } from "../sources/record.js";
-import { ConnectionDecoder, ConnectionEncoder } from "../flows/codec.js";
-import { NativeConnectionText } from "../flows/native.js";
-import { Diagnoser } from "../diagnose/diagnose.js";
+import { ConnectionEncoder } from "../flows/codec.js";
+import { batchDiagnoser, NativeConnectionText, type BatchDiagnoser } from "../flows/native.js";
 // Renderers are loaded when their format is chosen (start-up time: a text
 // report of a small capture should not pay for the HTML/SVG code).
 import type { JsonReportWriter } from "../report/json.js";
@@ -308,16 +307,15 @@ function directWriter(
   ndjson: boolean,
   maxExamples: number,
   tally: VerdictTally,
-): { encoder: ConnectionEncoder; onEncoded: (o: Outcome) => void; send: () => void; finish: () => ReturnType<Diagnoser["finish"]> } | null {
+): { encoder: ConnectionEncoder; onEncoded: (o: Outcome) => void; send: () => void; finish: () => ReturnType<BatchDiagnoser["finish"]> } | null {
   const text = NativeConnectionText.create();
   if (text === null) return null;
   const encoder = new ConnectionEncoder(BATCH_NUMBERS + 4096);
-  const decoder = new ConnectionDecoder();
-  const diagnoser = new Diagnoser({ maxExamplesPerKind: maxExamples });
+  const diagnoser = batchDiagnoser({ maxExamplesPerKind: maxExamples });
   const send = () => {
     if (encoder.connections === 0) return;
     const b = encoder.take();
-    decoder.decode(b, (c, synAckTtl) => diagnoser.add(c, synAckTtl));
+    diagnoser.add(b);
     text.writeTo(b, ndjson, w);
     encoder.recycle(b.nums);
   };

@@ -23,9 +23,8 @@ import { parentPort, type MessagePort } from "node:worker_threads";
 import { ConnectionDecoder, JsonReportWriter, type ConnectionBatch } from "../report/json.js";
 import { NdjsonReportWriter } from "../report/ndjson.js";
 import type { Report } from "../report/model.js";
-import { Diagnoser } from "../diagnose/diagnose.js";
 import { BrokenPipe, Output, OutputError } from "./output.js";
-import { NativeConnectionText } from "../flows/native.js";
+import { batchDiagnoser, NativeConnectionText } from "../flows/native.js";
 
 type In = { t: "batch"; b: ConnectionBatch } | { t: "diagnose" } | { t: "end"; report: Report } | { t: "abort" };
 
@@ -75,24 +74,18 @@ function start({ format, output, diagnose, written, recycle }: Init): void {
           ? new JsonReportWriter((s) => o.write(s), { batch: true, writeBytes: (b) => o.writeBytes(b) })
           : new NdjsonReportWriter((line) => o.write(line), { writeBytes: (b) => o.writeBytes(b) });
     const decoder = new ConnectionDecoder();
-    const diagnoser = diagnose ? new Diagnoser(diagnose) : null;
-    // The connection text straight from the batch by the compiled side when it is built (same bytes).
+    // The connection text and the diagnosis straight from the batch by the
+    // compiled side when it is built (same bytes, same diagnosis).
     const text = writer !== null ? NativeConnectionText.create() : null;
+    const diagnoser = diagnose ? batchDiagnoser(diagnose) : null;
     let failed = false;
     port.on("message", (m: In) => {
       if (failed) return;
       try {
         if (m.t === "batch") {
-          if (text !== null && writer !== null) {
-            if (diagnoser) decoder.decode(m.b, (c, synAckTtl) => diagnoser.add(c, synAckTtl));
-            text.writeTo(m.b, format === "ndjson", writer);
-          } else if (writer === null) decoder.decode(m.b, (c, synAckTtl) => diagnoser!.add(c, synAckTtl));
-          else if (diagnoser)
-            decoder.decode(m.b, (c, synAckTtl) => {
-              diagnoser.add(c, synAckTtl);
-              writer.connection(c);
-            });
-          else decoder.decode(m.b, (c) => writer.connection(c));
+          if (diagnoser) diagnoser.add(m.b);
+          if (text !== null && writer !== null) text.writeTo(m.b, format === "ndjson", writer);
+          else if (writer !== null) decoder.decode(m.b, (c) => writer.connection(c));
           // ndjson: lines go out batch by batch (the main thread sends one per batch of packets).
           if (format === "ndjson") o!.flush();
           // The array goes back to be filled again (no new 0.5-2 MB array per batch).

@@ -18,7 +18,7 @@
 import { OUTCOMES, type Connection, type Endpoint, type Outcome } from "../flows/connection.js";
 import { cloneConnection } from "../flows/codec.js";
 import type { Destination, DiagnosisKind, Finding, Severity } from "./types.js";
-import { Quantiles } from "./quantiles.js";
+import { Quantiles, type QuantilesState } from "./quantiles.js";
 import { icmpMeaning } from "./icmp.js";
 
 export interface DiagnoserOptions {
@@ -71,6 +71,77 @@ interface KindEvidence {
   examplesKept: number;
 }
 
+/**
+ * A Diagnoser's aggregates as the compiled diagnoser (native/flows/diagnose.cc,
+ * the same add() over connection batches) exports them: Diagnoser.restore().
+ */
+export interface DiagnoserState {
+  total: number;
+  handshakesOk: number;
+  destCount: number;
+  otherConnections: number;
+  globalRtt: QuantilesState;
+  /** In the order of diagnose.ts's maps: by address first seen, then port first seen. */
+  dests: DestState[];
+  other: DestState | null;
+  hostTtls: [string, number[]][];
+  /** Examples kept per kind, in KINDS_NOTED order. */
+  examplesPerKind: number[];
+}
+
+export interface DestState {
+  ip: string;
+  port: number;
+  attempts: number;
+  /** In OUTCOMES order. */
+  outcomes: number[];
+  /** The number of distinct clients while counted exactly, else clientBits. */
+  clients: number;
+  clientBits: Uint32Array | null;
+  synRetrans: number;
+  synAckRetrans: number;
+  dataRetrans: number;
+  packets: number;
+  rttSyn: QuantilesState;
+  rttTotal: QuantilesState;
+  unansweredSyns: number;
+  minRetries: number;
+  maxRetries: number;
+  maxSpanS: number;
+  pendingRetried: number;
+  pendingSyns: number;
+  pendingMaxSpanS: number;
+  refusedForged: number;
+  resetForged: number;
+  forgedReason: string | null;
+  rstTtls: number[];
+  resetByClient: number;
+  resetByServer: number;
+  icmp: IcmpAgg[];
+  unackedClientRst: number;
+  unackedClientResentSyn: number;
+  handshakes: number;
+  retried: number;
+  retriedExtraSyns: number;
+  retriedAddedMsSum: number;
+  retriedAddedMsMax: number;
+  retriedAddedCount: number;
+  evidence: ({ kind: DiagnosisKind } & KindEvidence)[];
+}
+
+/** The kinds add() keeps evidence for, in the compiled diagnoser's order. */
+export const KINDS_NOTED: readonly DiagnosisKind[] = [
+  "silent-drop",
+  "refused",
+  "icmp-rejected",
+  "synack-unacked",
+  "forged-rst",
+  "reset-after-established",
+  "retried-handshake",
+  "aborted-by-client",
+  "data-retransmissions",
+];
+
 /** clientBits of a destination still counting its clients exactly. */
 const NO_BITS = new Uint32Array(0);
 
@@ -116,9 +187,19 @@ class DestAgg {
     this.clientBits[bit >>> 5]! |= 1 << (bit & 31);
   }
 
+  /** Clients counted exactly elsewhere (Diagnoser.restore): what clientCount() says while there is no bitmap. */
+  private exactElsewhere = -1;
+
+  /** The distinct clients as counted elsewhere: the exact count, or the bitmap once past MAX_CLIENTS_EXACT. A restored destination takes no more clients. */
+  restoreClients(exact: number, bits: Uint32Array | null): void {
+    this.clientSet.clear();
+    if (bits !== null) this.clientBits = bits;
+    else this.exactElsewhere = exact;
+  }
+
   /** Exact up to 256 clients; above, a linear-counting estimate (within ~2 % up to ~20 000). */
   clientCount(): number {
-    if (this.clientBits === NO_BITS) return this.clientSet.size;
+    if (this.clientBits === NO_BITS) return this.exactElsewhere >= 0 ? this.exactElsewhere : this.clientSet.size;
     let zero = 0;
     for (const w of this.clientBits) {
       let x = w >>> 0;
@@ -210,7 +291,9 @@ export class Diagnoser {
   private destCount = 0;
   private other: DestAgg | null = null;
   private otherConnections = 0;
-  private readonly examples = new Map<DiagnosisKind, Connection[]>();
+  /** Example connections (copies), and how many were kept for each kind. */
+  private readonly examples: Connection[] = [];
+  private readonly examplesPerKind = new Map<DiagnosisKind, number>();
   private readonly globalRtt = new Quantiles();
   /** TTLs of SYN-ACKs per server address (bounded like destinations). */
   private readonly hostTtls = new Map<string, Set<number>>();
@@ -220,6 +303,37 @@ export class Diagnoser {
   constructor(opts: DiagnoserOptions = {}) {
     this.maxExamples = Math.max(0, opts.maxExamplesPerKind ?? 5);
     this.maxDestinations = Math.max(1, opts.maxDestinations ?? 100_000);
+  }
+
+  /** The options as this diagnoser applies them (what the compiled one is given). */
+  get limits(): { maxExamplesPerKind: number; maxDestinations: number } {
+    return { maxExamplesPerKind: this.maxExamples, maxDestinations: this.maxDestinations };
+  }
+
+  /**
+   * A diagnoser holding aggregates made elsewhere by the same add() (the
+   * compiled diagnoser, over connection batches), and the example
+   * connections it chose: its finish() is then this one's.
+   */
+  static restore(opts: DiagnoserOptions, s: DiagnoserState, examples: readonly Connection[]): Diagnoser {
+    const g = new Diagnoser(opts);
+    g.total = s.total;
+    g.handshakesOk = s.handshakesOk;
+    g.destCount = s.destCount;
+    g.otherConnections = s.otherConnections;
+    g.globalRtt.load(s.globalRtt);
+    for (const ds of s.dests) {
+      let ports = g.dests.get(ds.ip);
+      if (ports === undefined) g.dests.set(ds.ip, (ports = new Map()));
+      ports.set(ds.port, restoreDest(ds));
+    }
+    g.other = s.other === null ? null : restoreDest(s.other);
+    for (const [ip, ttls] of s.hostTtls) g.hostTtls.set(ip, new Set(ttls));
+    KINDS_NOTED.forEach((k, i) => {
+      if (s.examplesPerKind[i]! > 0) g.examplesPerKind.set(k, s.examplesPerKind[i]!);
+    });
+    for (const c of examples) g.examples.push(c);
+    return g;
   }
 
   private dest(server: Endpoint): DestAgg {
@@ -251,14 +365,11 @@ export class Diagnoser {
       if (e.frames.length >= FRAMES_PER_KIND) break;
       e.frames.push(f);
     }
-    let list = this.examples.get(kind);
-    if (list === undefined) {
-      list = [];
-      this.examples.set(kind, list);
-    }
-    if (list.length < this.maxExamples && e.examplesKept < EXAMPLES_PER_DESTINATION) {
+    const kept = this.examplesPerKind.get(kind) ?? 0;
+    if (kept < this.maxExamples && e.examplesKept < EXAMPLES_PER_DESTINATION) {
+      this.examplesPerKind.set(kind, kept + 1);
       // A copy: the writer thread decodes every connection into the same reused objects.
-      list.push(cloneConnection(c));
+      this.examples.push(cloneConnection(c));
       e.examplesKept++;
       e.ids.push(c.id);
     }
@@ -632,19 +743,55 @@ export class Diagnoser {
       else title = `${this.handshakesOk} of ${plural(this.total, "connection")} completed their handshake${med}; none of the others shows a problem (midstream or still pending at the end)`;
       findings.unshift(captureWide("info", this.total, title, "No unanswered SYNs, refusals, ICMP rejections, resets or retransmission trouble were found."));
     }
+    // One copy of each (a connection can be an example of two kinds).
     const examples: Connection[] = [];
     const seen = new Set<number>();
-    for (const list of this.examples.values()) {
-      for (const c of list) {
-        if (!seen.has(c.id)) {
-          seen.add(c.id);
-          examples.push(c);
-        }
+    for (const c of this.examples) {
+      if (!seen.has(c.id)) {
+        seen.add(c.id);
+        examples.push(c);
       }
     }
     examples.sort((a, b) => a.id - b.id);
     return { destinations, findings, examples };
   }
+}
+
+function restoreDest(s: DestState): DestAgg {
+  const d = new DestAgg({ ip: s.ip, port: s.port });
+  d.attempts = s.attempts;
+  OUTCOMES.forEach((o, i) => (d.outcomes[o] = s.outcomes[i]!));
+  d.restoreClients(s.clients, s.clientBits);
+  d.synRetrans = s.synRetrans;
+  d.synAckRetrans = s.synAckRetrans;
+  d.dataRetrans = s.dataRetrans;
+  d.packets = s.packets;
+  d.rttSyn.load(s.rttSyn);
+  d.rttTotal.load(s.rttTotal);
+  d.unansweredSyns = s.unansweredSyns;
+  d.minRetries = s.minRetries;
+  d.maxRetries = s.maxRetries;
+  d.maxSpanS = s.maxSpanS;
+  d.pendingRetried = s.pendingRetried;
+  d.pendingSyns = s.pendingSyns;
+  d.pendingMaxSpanS = s.pendingMaxSpanS;
+  d.refusedForged = s.refusedForged;
+  d.resetForged = s.resetForged;
+  d.forgedReason = s.forgedReason;
+  for (const t of s.rstTtls) d.rstTtls.add(t);
+  d.resetByClient = s.resetByClient;
+  d.resetByServer = s.resetByServer;
+  for (const g of s.icmp) d.icmp.set(`${g.type}/${g.code}/${g.from}`, { ...g });
+  d.unackedClientRst = s.unackedClientRst;
+  d.unackedClientResentSyn = s.unackedClientResentSyn;
+  d.handshakes = s.handshakes;
+  d.retried = s.retried;
+  d.retriedExtraSyns = s.retriedExtraSyns;
+  d.retriedAddedMsSum = s.retriedAddedMsSum;
+  d.retriedAddedMsMax = s.retriedAddedMsMax;
+  d.retriedAddedCount = s.retriedAddedCount;
+  for (const e of s.evidence) d.evidence.set(e.kind, { frames: e.frames, ids: e.ids, examplesKept: e.examplesKept });
+  return d;
 }
 
 function firstSentence(text: string): string {

@@ -36,6 +36,17 @@ function binMid(key: number): number {
  * bins (10 KiB) from 1e-4 ms to 1e7 ms, usually a few hundred bytes since
  * handshake times cluster. min and max are always exact.
  */
+/** A Quantiles' whole state (the compiled diagnoser's export: native/flows/diagnose.cc). */
+export interface QuantilesState {
+  count: number;
+  min: number;
+  max: number;
+  /** The samples while exact, else null. */
+  exact: number[] | null;
+  lo: number;
+  counts: Uint32Array | null;
+}
+
 export class Quantiles {
   count = 0;
   min = Infinity;
@@ -62,6 +73,16 @@ export class Quantiles {
       this.exact = null;
     }
     this.addBin(v);
+  }
+
+  /** Take this state (made by the same algorithm elsewhere) in place of this one's. */
+  load(s: QuantilesState): void {
+    this.count = s.count;
+    this.min = s.min;
+    this.max = s.max;
+    this.exact = s.exact === null ? null : s.exact.slice();
+    this.lo = s.lo;
+    this.counts = s.counts;
   }
 
   private addBin(v: number): void {

@@ -34,9 +34,10 @@ import { packageRoot } from "../package-root.js";
 import { Kind, type PacketView } from "../decode/packet.js";
 import type { RecordBatch } from "../sources/record.js";
 import { OUTCOMES, type Connection, type Outcome } from "./connection.js";
-import { AddrTextCache, ConnectionDecoder, ConnectionEncoder, type ConnectionBatch } from "./codec.js";
+import { AddrTextCache, cloneConnection, ConnectionDecoder, ConnectionEncoder, type ConnectionBatch } from "./codec.js";
 import { forgedReason } from "./ttl.js";
 import type { FlowTrackerOptions, FlowTrackerStats } from "./tracker.js";
+import { Diagnoser, type DiagnoserOptions, type DiagnoserState } from "../diagnose/diagnose.js";
 
 // Input layout: keep in step with native/flows/flows.cc (I_*).
 const IN_STRIDE = 32;
@@ -353,4 +354,84 @@ export class NativeConnectionText {
   writeTo(b: ConnectionBatch, ndjson: boolean, w: ConnectionTextSink): void {
     this.write(b, ndjson, w.connections === 0, (t, n) => w.connectionsBytes(t, n));
   }
+}
+
+interface NativeDiag {
+  strings(base: number, reset: boolean, texts: string[]): void;
+  add(nums: Float64Array, length: number, count: number): number[] | undefined;
+  state(): DiagnoserState;
+}
+
+/** What diagnoses connection batches: the compiled diagnoser, or the JavaScript one over decoded connections. */
+export interface BatchDiagnoser {
+  add(b: ConnectionBatch): void;
+  finish(): ReturnType<Diagnoser["finish"]>;
+}
+
+/**
+ * Diagnoser.add() over connection batches, compiled (native/flows/diagnose.cc):
+ * the aggregates are made from the batch numbers, and only the connections
+ * kept as examples are decoded into objects. finish() hands the aggregates to
+ * Diagnoser.restore(): the findings are diagnose.ts's own. On the writer
+ * thread, decoding every connection and diagnosing it in JavaScript was most
+ * of its work (and most of its garbage).
+ */
+export class NativeDiagnoser implements BatchDiagnoser {
+  private readonly decoder = new ConnectionDecoder();
+  private readonly examples: Connection[] = [];
+
+  private constructor(
+    private readonly d: NativeDiag,
+    private readonly opts: DiagnoserOptions,
+  ) {}
+
+  /** null when the compiled side is not built (or SYNSENT_TRACKER=js). */
+  static create(opts: DiagnoserOptions): NativeDiagnoser | null {
+    if (!nativeTrackerAvailable()) return null;
+    const b = load() as unknown as { Diagnoser: new (maxExamplesPerKind: number, maxDestinations: number) => NativeDiag };
+    // The options as Diagnoser clamps them.
+    const { maxExamplesPerKind, maxDestinations } = new Diagnoser(opts).limits;
+    return new NativeDiagnoser(new b.Diagnoser(maxExamplesPerKind, maxDestinations), opts);
+  }
+
+  add(b: ConnectionBatch): void {
+    if (b.resetStrings || b.strings.length > 0) this.d.strings(b.stringBase, b.resetStrings, b.strings);
+    // The decoder's string table follows every batch (examples may use any string seen so far).
+    this.decoder.decode({ ...b, count: 0 }, () => {});
+    const keep = this.d.add(b.nums, b.length, b.count);
+    if (keep === undefined) return;
+    for (const at of keep) {
+      const row: ConnectionBatch = { nums: b.nums.subarray(at), length: b.length - at, count: 1, strings: [], stringBase: 0, resetStrings: false };
+      this.decoder.decode(row, (c) => this.examples.push(cloneConnection(c)));
+    }
+  }
+
+  finish(): ReturnType<Diagnoser["finish"]> {
+    return Diagnoser.restore(this.opts, this.d.state(), this.examples).finish();
+  }
+}
+
+/** The JavaScript diagnoser over batches: each connection decoded, then Diagnoser.add(). */
+class DecodingDiagnoser implements BatchDiagnoser {
+  private readonly decoder = new ConnectionDecoder();
+  private readonly diagnoser: Diagnoser;
+  private readonly each: (c: Connection, synAckTtl: number) => void;
+
+  constructor(opts: DiagnoserOptions) {
+    const d = (this.diagnoser = new Diagnoser(opts));
+    this.each = (c, synAckTtl) => d.add(c, synAckTtl);
+  }
+
+  add(b: ConnectionBatch): void {
+    this.decoder.decode(b, this.each);
+  }
+
+  finish(): ReturnType<Diagnoser["finish"]> {
+    return this.diagnoser.finish();
+  }
+}
+
+/** The compiled diagnoser when built, else the JavaScript one: the same result. */
+export function batchDiagnoser(opts: DiagnoserOptions): BatchDiagnoser {
+  return NativeDiagnoser.create(opts) ?? new DecodingDiagnoser(opts);
 }

@@ -257,7 +257,8 @@ describe("records the compiled decoder hands back", () => {
 });
 
 describe("command line: compiled and JavaScript paths write the same files", () => {
-  test.each(["json", "ndjson"])("--format %s, one and two threads", async (format) => {
+  // text/markdown on two threads: the writer thread only diagnoses (the compiled diagnoser)
+  test.each(["json", "ndjson", "text", "markdown"])("--format %s, one and two threads", async (format) => {
     for (const file of [gen.plain!, "captures/mixed.pcapng", "captures/reject-tcp-reset.pcap"]) {
       for (const threads of ["1", "2"]) {
         const args = ["analyze", file, "--format", format, "--threads", threads];
