@@ -1,8 +1,9 @@
 /**
- * FileBytes reads ahead in the background: whatever sizes the reader asks
- * for, it must hand over exactly the file's bytes in order, see data appended
- * after it reached the end (a file tcpdump is still writing), and close
- * cleanly with a read in flight.
+ * FileBytes reads synchronously while the file comes from memory and ahead
+ * in the background once it comes from a device: either way, whatever sizes
+ * the reader asks for, it must hand over exactly the file's bytes in order,
+ * see data appended after it reached the end (a file tcpdump is still
+ * writing), and close cleanly with a read in flight.
  */
 import { describe, expect, test } from "vitest";
 import * as fs from "node:fs";
@@ -28,12 +29,12 @@ function pattern(n: number): Uint8Array {
   return b;
 }
 
-describe("FileBytes (read-ahead)", () => {
+describe.each(["auto", "always"] as const)("FileBytes (read-ahead %s)", (readAhead) => {
   test("varying read sizes give exactly the file's bytes, in order", async () => {
     const data = pattern(1_000_003);
     const { file, dir } = tmpFile(data);
     try {
-      const fb = new FileBytes(await open(file, "r"));
+      const fb = new FileBytes(await open(file, "r"), { readAhead });
       const head = await fb.sniff(24);
       expect([...head]).toEqual([...data.subarray(0, 24)]);
       const out = new Uint8Array(data.length + 100);
@@ -58,7 +59,7 @@ describe("FileBytes (read-ahead)", () => {
     const first = pattern(10_000);
     const { file, dir } = tmpFile(first);
     try {
-      const fb = new FileBytes(await open(file, "r"));
+      const fb = new FileBytes(await open(file, "r"), { readAhead });
       const out = new Uint8Array(30_000);
       let at = 0;
       for (;;) {
@@ -85,7 +86,7 @@ describe("FileBytes (read-ahead)", () => {
   test("close() with a read-ahead in flight, and reads after close return 0", async () => {
     const { file, dir } = tmpFile(pattern(3 << 20));
     try {
-      const fb = new FileBytes(await open(file, "r"));
+      const fb = new FileBytes(await open(file, "r"), { readAhead });
       const out = new Uint8Array(1 << 20);
       expect(await fb.read(out, 0, out.length)).toBe(out.length);
       await fb.close(); // the next megabyte is being read ahead
