@@ -648,12 +648,13 @@ class Diagnoser : public Napi::ObjectWrap<Diagnoser> {
     o.Set("outcomes", oc);
     if (d.clientBits.empty()) {
       o.Set("clients", (double)d.clientSet.size());
-      o.Set("clientBits", env.Null());
+      o.Set("clientZeros", -1.0);
     } else {
+      // diagnose.ts clientCount(): the estimate from the bits still 0
+      double zeros = 0;
+      for (uint32_t w : d.clientBits) zeros += 32 - __builtin_popcount(w);
       o.Set("clients", 0.0);
-      Napi::Uint32Array b = Napi::Uint32Array::New(env, d.clientBits.size());
-      std::copy(d.clientBits.begin(), d.clientBits.end(), b.Data());
-      o.Set("clientBits", b);
+      o.Set("clientZeros", zeros);
     }
     o.Set("synRetrans", d.synRetrans);
     o.Set("synAckRetrans", d.synAckRetrans);
