@@ -465,7 +465,6 @@ async function runWithWriterThread(
   const out = rendered ? Output.open(dash(a.output), "report") : null;
   const textual = await loadTextual(a.format);
   let diagnosis: Pick<Report, "destinations" | "findings" | "examples"> | null = null;
-  let gotDiagnosis: (() => void) | null = null;
   const anonymizer = await makeAnonymizer(a);
   const enc = new ConnectionEncoder(BATCH_NUMBERS + 4096);
   // [batches written] (the writer thread adds 1 per batch and notifies);
@@ -514,26 +513,22 @@ async function runWithWriterThread(
       else if (m.t === "diagnosis") {
         const d = m as unknown as Pick<Report, "destinations" | "findings" | "examples">;
         diagnosis = { destinations: d.destinations, findings: d.findings, examples: d.examples };
-        gotDiagnosis?.();
       }
       else if (m.t === "error") {
         failWith(m.kind ?? "internal", m.message ?? "failed");
         reject(failure);
         done?.();
-        gotDiagnosis?.();
       }
     });
     worker.on("error", (e) => {
       failWith("internal", e.message);
       reject(failure);
       done?.();
-      gotDiagnosis?.();
     });
     worker.on("exit", () => {
       if (!failure && done === null) failWith("internal", "the writer thread stopped");
       reject(failure);
       done?.();
-      gotDiagnosis?.();
     });
   });
   // No waiting for the worker to start: messages queue until it listens, and
@@ -609,15 +604,9 @@ async function runWithWriterThread(
     if (failure) throw failure;
     await ready;
     send();
-    if (diagnoseThere) {
-      const got = new Promise<void>((resolve) => {
-        gotDiagnosis = resolve;
-      });
-      worker.postMessage({ t: "diagnose" });
-      await got;
-      if (failure) throw failure;
-      report = { ...report, ...diagnosis! };
-    }
+    // Diagnosed there: the thread finishes the diagnosis, writes the report's
+    // end with it and sends it back (one message each way, not two).
+    // Anonymized: the report is diagnosed here, then anonymized, then sent.
     if (anonymizer) report = anonymizer.anonymizeReport(report);
     const finished = new Promise<void>((resolve) => {
       done = resolve;
@@ -625,6 +614,7 @@ async function runWithWriterThread(
     worker.postMessage({ t: "end", report: { ...report, connections: [] } });
     await finished;
     if (failure) throw failure;
+    if (diagnoseThere) report = { ...report, ...diagnosis! };
     if (out !== null) {
       out.write(renderTextual(textual, a, report, out));
       out.close();

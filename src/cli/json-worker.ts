@@ -12,9 +12,11 @@
  *
  * Messages in:  {t:"init", ...Init} (first, and once: the thread may be
  *               started before the command line is parsed, writer-thread.ts)
- *               {t:"batch", b}  {t:"diagnose"}  {t:"end", report}  {t:"abort"}
+ *               {t:"batch", b}  {t:"end", report}  {t:"abort"}
  * Messages out: {t:"ready"}  {t:"ack"}  {t:"diagnosis", destinations, findings, examples}
  *               {t:"done"}  {t:"error", kind, message}
+ * At "end", a thread that diagnoses finishes the diagnosis, sends it, and
+ * writes the report's end with it (the report it gets has none); then "done".
  * Besides: each batch's array goes back on init.recycle, and init.written[0]
  * counts the batches written (Atomics: the main thread may be waiting on it;
  * it is bumped before the batch's ack is posted).
@@ -26,7 +28,7 @@ import type { Report } from "../report/model.js";
 import { BrokenPipe, Output, OutputError } from "./output.js";
 import { batchDiagnoser, NativeConnectionText } from "../flows/native.js";
 
-type In = { t: "batch"; b: ConnectionBatch } | { t: "diagnose" } | { t: "end"; report: Report } | { t: "abort" };
+type In = { t: "batch"; b: ConnectionBatch } | { t: "end"; report: Report } | { t: "abort" };
 
 const port = parentPort!;
 
@@ -93,12 +95,15 @@ function start({ format, output, diagnose, written, recycle }: Init): void {
           Atomics.add(written, 0, 1);
           Atomics.notify(written, 0);
           port.postMessage({ t: "ack" });
-        } else if (m.t === "diagnose") {
-          const d = diagnoser!.finish();
-          port.postMessage({ t: "diagnosis", destinations: d.destinations, findings: d.findings, examples: d.examples });
         } else if (m.t === "end") {
+          let report = m.report;
+          if (diagnoser) {
+            const d = diagnoser.finish();
+            port.postMessage({ t: "diagnosis", destinations: d.destinations, findings: d.findings, examples: d.examples });
+            report = { ...report, ...d };
+          }
           if (writer !== null) {
-            writer.end(m.report);
+            writer.end(report);
             o!.close();
           }
           port.postMessage({ t: "done" });
