@@ -92,7 +92,14 @@ export class FileBytes implements ByteStream {
 
   async read(into: Uint8Array, at: number, max: number): Promise<number> {
     if (this.closed || max <= 0) return 0;
-    if (!this.fromDisk) return this.readNow(into, at, max);
+    if (!this.fromDisk) {
+      const n = this.readNow(into, at, max);
+      // One turn of the event loop per chunk, as an asynchronous read gave:
+      // signals (SIGINT ends the reading), the progress bar and the writer
+      // thread's messages are handled between chunks, not after the file.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return n;
+    }
     if (this.inflight !== null) {
       const p = this.inflight;
       this.inflight = null;
