@@ -4,6 +4,8 @@
 // number and address formatting are matched with.
 #pragma once
 
+#include <napi.h>
+
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -24,6 +26,21 @@ constexpr int Z_S0 = 0, Z_S1 = 1, Z_SF = 2, Z_REJ = 3, Z_S2 = 4, Z_S3 = 5, Z_RST
 // codec.ts bits
 constexpr int B_RST = 1, B_RST_SERVER = 2, B_FORGED = 4, B_ICMP = 8, B_RTT = 16, B_OPTS = 32, B_MSS_NULL = 64,
               B_WS_NULL = 128, B_SACK = 256, B_TS = 512, B_TRUNC = 1024, B_EVICTED = 2048;
+
+/**
+ * strings(base, reset, texts) of the JS side: a batch's new strings into
+ * `table`, numbered from base (the whole table first cleared when reset);
+ * `conv` turns each JS string into the table's kind.
+ */
+template <typename T, typename Conv>
+void takeStrings(const Napi::CallbackInfo& info, std::vector<T>& table, Conv conv) {
+  const size_t base = (size_t)info[0].As<Napi::Number>().Int64Value();
+  if (info[1].As<Napi::Boolean>().Value()) table.clear();
+  Napi::Array texts = info[2].As<Napi::Array>();
+  const uint32_t n = texts.Length();
+  if (table.size() < base + n) table.resize(base + n);
+  for (uint32_t k = 0; k < n; k++) table[base + k] = conv(texts.Get(k).As<Napi::String>());
+}
 
 /** JavaScript's Math.round (ties toward +Infinity). */
 inline double jsRound(double x) {

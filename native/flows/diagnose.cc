@@ -344,12 +344,7 @@ class Diagnoser : public Napi::ObjectWrap<Diagnoser> {
 
   /** strings(base, reset, texts): a batch's new strings, numbered from base. */
   Napi::Value Strings(const Napi::CallbackInfo& info) {
-    const size_t base = (size_t)info[0].As<Napi::Number>().Int64Value();
-    if (info[1].As<Napi::Boolean>().Value()) table_.clear();
-    Napi::Array texts = info[2].As<Napi::Array>();
-    const uint32_t n = texts.Length();
-    if (table_.size() < base + n) table_.resize(base + n);
-    for (uint32_t k = 0; k < n; k++) table_[base + k] = texts.Get(k).As<Napi::String>().Utf16Value();
+    takeStrings(info, table_, [](const Napi::String& t) { return t.Utf16Value(); });
     return info.Env().Undefined();
   }
 
