@@ -34,7 +34,7 @@ constexpr size_t MAX_CLIENTS_EXACT = 256;
 constexpr uint32_t CLIENT_BITMAP_BITS = 8192;
 constexpr int OUTCOME_COUNT = 10;
 
-// DiagnosisKind (src/diagnose/types.ts), the kinds add() notes evidence for
+// DiagnosisKind (src/diagnose/types.ts), the kinds add() notes evidence for, in diagnose.ts KINDS_NOTED order
 enum Kind {
   K_SILENT_DROP,
   K_REFUSED,
@@ -47,9 +47,6 @@ enum Kind {
   K_DATA_RETRANS,
   K_COUNT
 };
-const char* const KIND_NAMES[K_COUNT] = {"silent-drop",       "refused",           "icmp-rejected",
-                                         "synack-unacked",    "forged-rst",        "reset-after-established",
-                                         "retried-handshake", "aborted-by-client", "data-retransmissions"};
 
 constexpr double INF = std::numeric_limits<double>::infinity();
 
@@ -110,25 +107,21 @@ struct Quantiles {
     counts[(size_t)i]++;
   }
 
-  Napi::Object toJs(Napi::Env env) const {
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("count", count);
-    o.Set("min", min);
-    o.Set("max", max);
+  /** diagnose.ts readQuantiles(): count, min, max, then 0 and the exact samples, or 1, lo and the bin counts (each list after its length). */
+  void put(std::vector<double>& o) const {
+    o.push_back(count);
+    o.push_back(min);
+    o.push_back(max);
     if (exactMode) {
-      Napi::Array a = Napi::Array::New(env, exact.size());
-      for (uint32_t j = 0; j < exact.size(); j++) a.Set(j, exact[j]);
-      o.Set("exact", a);
-      o.Set("lo", 0.0);
-      o.Set("counts", env.Null());
+      o.push_back(0);
+      o.push_back((double)exact.size());
+      o.insert(o.end(), exact.begin(), exact.end());
     } else {
-      o.Set("exact", env.Null());
-      o.Set("lo", (double)lo);
-      Napi::Uint32Array c = Napi::Uint32Array::New(env, counts.size());
-      std::copy(counts.begin(), counts.end(), c.Data());
-      o.Set("counts", c);
+      o.push_back(1);
+      o.push_back((double)lo);
+      o.push_back((double)counts.size());
+      for (uint32_t c : counts) o.push_back(c);
     }
-    return o;
   }
 };
 
@@ -602,18 +595,16 @@ class Diagnoser : public Napi::ObjectWrap<Diagnoser> {
     set.push_back(v);
   }
 
-  static Napi::Array numbers(Napi::Env env, const std::vector<double>& v) {
-    Napi::Array a = Napi::Array::New(env, v.size());
-    for (uint32_t j = 0; j < v.size(); j++) a.Set(j, v[j]);
-    return a;
-  }
+  // ---- state(): the aggregates as numbers (diagnose.ts readState() reads them in this order)
 
   /**
-   * A JavaScript string with exactly these code units. napi_create_string_utf16
-   * does not keep a lone surrogate (it becomes U+FFFD): such a string (never
-   * one the tracker makes) is built by String.fromCharCode instead.
+   * A string of the export: its number in the string list. Strings go out as
+   * UTF-16 code units in one buffer; one with a lone surrogate (never one the
+   * tracker makes) in a second buffer the JS side turns into a string code
+   * unit by code unit (a JavaScript string made from UTF-16 by N-API turns a
+   * lone surrogate into U+FFFD).
    */
-  static Napi::Value text(Napi::Env env, const std::u16string& s) {
+  double putString(const std::u16string& s) {
     bool lone = false;
     for (size_t j = 0; j < s.size() && !lone; j++) {
       const char16_t c = s[j];
@@ -626,119 +617,137 @@ class Diagnoser : public Napi::ObjectWrap<Diagnoser> {
         lone = true;
       }
     }
-    if (!lone) return Napi::String::New(env, s);
-    Napi::Function fromCharCode = env.Global().Get("String").As<Napi::Object>().Get("fromCharCode").As<Napi::Function>();
-    std::vector<napi_value> units;
-    for (char16_t c : s) units.push_back(Napi::Number::New(env, c));
-    return fromCharCode.Call(units);
+    std::u16string& buf = lone ? odd_ : plain_;
+    strs_.push_back(lone ? 1 : 0);
+    strs_.push_back((double)buf.size());
+    buf += s;
+    strs_.push_back((double)buf.size());
+    return (double)(strs_.size() / 3 - 1);
   }
 
-  Napi::Object destJs(Napi::Env env, const Dest& d) const {
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("ip", text(env, d.ip));
-    o.Set("port", d.port);
-    o.Set("attempts", d.attempts);
-    Napi::Array oc = Napi::Array::New(env, OUTCOME_COUNT);
-    for (uint32_t j = 0; j < OUTCOME_COUNT; j++) oc.Set(j, d.outcomes[j]);
-    o.Set("outcomes", oc);
+  static void putList(std::vector<double>& o, const std::vector<double>& v) {
+    o.push_back((double)v.size());
+    o.insert(o.end(), v.begin(), v.end());
+  }
+
+  /** diagnose.ts readDest(). */
+  void putDest(std::vector<double>& o, const Dest& d) {
+    o.push_back(putString(d.ip));
+    o.push_back(d.port);
+    o.push_back(d.attempts);
+    o.insert(o.end(), d.outcomes, d.outcomes + OUTCOME_COUNT);
     if (d.clientBits.empty()) {
-      o.Set("clients", (double)d.clientSet.size());
-      o.Set("clientZeros", -1.0);
+      o.push_back((double)d.clientSet.size());
+      o.push_back(-1);
     } else {
       // diagnose.ts clientCount(): the estimate from the bits still 0
       double zeros = 0;
       for (uint32_t w : d.clientBits) zeros += 32 - __builtin_popcount(w);
-      o.Set("clients", 0.0);
-      o.Set("clientZeros", zeros);
+      o.push_back(0);
+      o.push_back(zeros);
     }
-    o.Set("synRetrans", d.synRetrans);
-    o.Set("synAckRetrans", d.synAckRetrans);
-    o.Set("dataRetrans", d.dataRetrans);
-    o.Set("packets", d.packets);
-    o.Set("rttSyn", d.rttSyn.toJs(env));
-    o.Set("rttTotal", d.rttTotal.toJs(env));
-    o.Set("unansweredSyns", d.unansweredSyns);
-    o.Set("minRetries", d.minRetries);
-    o.Set("maxRetries", d.maxRetries);
-    o.Set("maxSpanS", d.maxSpanS);
-    o.Set("pendingRetried", d.pendingRetried);
-    o.Set("pendingSyns", d.pendingSyns);
-    o.Set("pendingMaxSpanS", d.pendingMaxSpanS);
-    o.Set("refusedForged", d.refusedForged);
-    o.Set("resetForged", d.resetForged);
-    if (d.hasForgedReason)
-      o.Set("forgedReason", text(env, d.forgedReason));
-    else
-      o.Set("forgedReason", env.Null());
-    o.Set("rstTtls", numbers(env, d.rstTtls));
-    o.Set("resetByClient", d.resetByClient);
-    o.Set("resetByServer", d.resetByServer);
-    Napi::Array ic = Napi::Array::New(env, d.icmp.size());
-    for (uint32_t j = 0; j < d.icmp.size(); j++) {
-      Napi::Object g = Napi::Object::New(env);
-      g.Set("type", d.icmp[j].type);
-      g.Set("code", d.icmp[j].code);
-      g.Set("from", text(env, d.icmp[j].from));
-      g.Set("ipVersion", d.icmp[j].ipVersion);
-      g.Set("n", d.icmp[j].n);
-      ic.Set(j, g);
+    o.push_back(d.synRetrans);
+    o.push_back(d.synAckRetrans);
+    o.push_back(d.dataRetrans);
+    o.push_back(d.packets);
+    d.rttSyn.put(o);
+    d.rttTotal.put(o);
+    o.push_back(d.unansweredSyns);
+    o.push_back(d.minRetries);
+    o.push_back(d.maxRetries);
+    o.push_back(d.maxSpanS);
+    o.push_back(d.pendingRetried);
+    o.push_back(d.pendingSyns);
+    o.push_back(d.pendingMaxSpanS);
+    o.push_back(d.refusedForged);
+    o.push_back(d.resetForged);
+    o.push_back(d.hasForgedReason ? putString(d.forgedReason) : -1);
+    putList(o, d.rstTtls);
+    o.push_back(d.resetByClient);
+    o.push_back(d.resetByServer);
+    o.push_back((double)d.icmp.size());
+    for (const IcmpAgg& g : d.icmp) {
+      o.push_back(g.type);
+      o.push_back(g.code);
+      o.push_back(putString(g.from));
+      o.push_back(g.ipVersion);
+      o.push_back(g.n);
     }
-    o.Set("icmp", ic);
-    o.Set("unackedClientRst", d.unackedClientRst);
-    o.Set("unackedClientResentSyn", d.unackedClientResentSyn);
-    o.Set("handshakes", d.handshakes);
-    o.Set("retried", d.retried);
-    o.Set("retriedExtraSyns", d.retriedExtraSyns);
-    o.Set("retriedAddedMsSum", d.retriedAddedMsSum);
-    o.Set("retriedAddedMsMax", d.retriedAddedMsMax);
-    o.Set("retriedAddedCount", d.retriedAddedCount);
-    Napi::Array ev = Napi::Array::New(env);
-    uint32_t n = 0;
+    o.push_back(d.unackedClientRst);
+    o.push_back(d.unackedClientResentSyn);
+    o.push_back(d.handshakes);
+    o.push_back(d.retried);
+    o.push_back(d.retriedExtraSyns);
+    o.push_back(d.retriedAddedMsSum);
+    o.push_back(d.retriedAddedMsMax);
+    o.push_back(d.retriedAddedCount);
+    double used = 0;
+    for (const Evidence& e : d.evidence) used += e.used ? 1 : 0;
+    o.push_back(used);
     for (int k = 0; k < K_COUNT; k++) {
       const Evidence& e = d.evidence[k];
       if (!e.used) continue;
-      Napi::Object x = Napi::Object::New(env);
-      x.Set("kind", KIND_NAMES[k]);
-      x.Set("frames", numbers(env, e.frames));
-      x.Set("ids", numbers(env, e.ids));
-      x.Set("examplesKept", (double)e.examplesKept);
-      ev.Set(n++, x);
+      o.push_back(k);
+      o.push_back(e.examplesKept);
+      putList(o, e.frames);
+      putList(o, e.ids);
     }
-    o.Set("evidence", ev);
-    return o;
   }
 
-  /** state(): everything Diagnoser.restore() needs (src/diagnose/diagnose.ts DiagnoserState). */
+  std::vector<double> strs_;  // per string: 0 plain / 1 odd, start, end
+  std::u16string plain_, odd_;
+
+  /**
+   * state(), once, at the end: everything Diagnoser.restore() needs, as {nums, strs, plain, odd}
+   * (diagnose.ts readState()): a handful of values however many destinations.
+   * (One JavaScript object per destination and field, made here, held a
+   * 100 000-destination scan's writer thread in the garbage collector for
+   * seconds.)
+   */
   Napi::Value State(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("total", total_);
-    o.Set("handshakesOk", handshakesOk_);
-    o.Set("destCount", destCount_);
-    o.Set("otherConnections", otherConnections_);
-    o.Set("globalRtt", globalRtt_.toJs(env));
-    // by address first seen, then port first seen: diagnose.ts's Map<ip, Map<port, DestAgg>> order
-    Napi::Array ds = Napi::Array::New(env, dests_.size());
-    uint32_t n = 0;
-    for (const std::u16string* ip : ipOrder_)
-      for (uint32_t idx : ips_.at(*ip).dests) ds.Set(n++, destJs(env, dests_[idx]));
-    o.Set("dests", ds);
-    if (hasOther_)
-      o.Set("other", destJs(env, other_));
-    else
-      o.Set("other", env.Null());
-    Napi::Array hs = Napi::Array::New(env, hostOrder_.size());
-    for (uint32_t j = 0; j < hostOrder_.size(); j++) {
-      Napi::Array pair = Napi::Array::New(env, 2);
-      pair.Set(0u, text(env, *hostOrder_[j]));
-      pair.Set(1u, numbers(env, hostTtls_.at(*hostOrder_[j])));
-      hs.Set(j, pair);
+    std::vector<double> o;
+    strs_.clear();
+    plain_.clear();
+    odd_.clear();
+    o.push_back(total_);
+    o.push_back(handshakesOk_);
+    o.push_back(destCount_);
+    o.push_back(otherConnections_);
+    globalRtt_.put(o);
+    o.insert(o.end(), examplesPerKind_, examplesPerKind_ + K_COUNT);
+    o.push_back((double)hostOrder_.size());
+    for (const std::u16string* ip : hostOrder_) {
+      o.push_back(putString(*ip));
+      putList(o, hostTtls_.at(*ip));
     }
-    o.Set("hostTtls", hs);
-    Napi::Array ek = Napi::Array::New(env, K_COUNT);
-    for (uint32_t k = 0; k < K_COUNT; k++) ek.Set(k, examplesPerKind_[k]);
-    o.Set("examplesPerKind", ek);
-    return o;
+    // by address first seen, then port first seen: diagnose.ts's Map<ip, Map<port, DestAgg>> order
+    o.push_back((double)dests_.size());
+    for (const std::u16string* ip : ipOrder_)
+      for (uint32_t idx : ips_.at(*ip).dests) putDest(o, dests_[idx]);
+    o.push_back(hasOther_ ? 1 : 0);
+    if (hasOther_) putDest(o, other_);
+    // Read once, at the end: the aggregates' memory goes back before the JS side rebuilds them.
+    std::vector<Dest>().swap(dests_);
+    decltype(ips_)().swap(ips_);
+    ipOrder_.clear();
+    decltype(hostTtls_)().swap(hostTtls_);
+    hostOrder_.clear();
+    other_ = Dest();
+    hasOther_ = false;
+
+    Napi::Object r = Napi::Object::New(env);
+    Napi::Float64Array nums = Napi::Float64Array::New(env, o.size());
+    std::copy(o.begin(), o.end(), nums.Data());
+    r.Set("nums", nums);
+    Napi::Float64Array strs = Napi::Float64Array::New(env, strs_.size());
+    std::copy(strs_.begin(), strs_.end(), strs.Data());
+    r.Set("strs", strs);
+    r.Set("plain", Napi::String::New(env, plain_));
+    Napi::Uint16Array odd = Napi::Uint16Array::New(env, odd_.size());
+    std::copy(odd_.begin(), odd_.end(), odd.Data());
+    r.Set("odd", odd);
+    return r;
   }
 };
 

@@ -18,7 +18,7 @@
 import { OUTCOMES, type Connection, type Endpoint, type Outcome } from "../flows/connection.js";
 import { cloneConnection } from "../flows/codec.js";
 import type { Destination, DiagnosisKind, Finding, Severity } from "./types.js";
-import { Quantiles, type QuantilesState } from "./quantiles.js";
+import { Quantiles } from "./quantiles.js";
 import { icmpMeaning } from "./icmp.js";
 
 export interface DiagnoserOptions {
@@ -72,61 +72,19 @@ interface KindEvidence {
 }
 
 /**
- * A Diagnoser's aggregates as the compiled diagnoser (native/flows/diagnose.cc,
- * the same add() over connection batches) exports them: Diagnoser.restore().
+ * A Diagnoser's aggregates as the compiled diagnoser (native/flows/diagnose.cc
+ * state(), the same add() over connection batches) exports them, for
+ * Diagnoser.restore(): numbers in one array, read in order (readState below;
+ * diagnose.cc writes them in the same order), and strings by their number in
+ * a list of [0 or 1, start, end] in `strs`: code units start..end of `plain`
+ * (0) or of `odd` (1: a string with a lone surrogate, which N-API cannot
+ * make). A handful of values however many destinations.
  */
 export interface DiagnoserState {
-  total: number;
-  handshakesOk: number;
-  destCount: number;
-  otherConnections: number;
-  globalRtt: QuantilesState;
-  /** In the order of diagnose.ts's maps: by address first seen, then port first seen. */
-  dests: DestState[];
-  other: DestState | null;
-  hostTtls: [string, number[]][];
-  /** Examples kept per kind, in KINDS_NOTED order. */
-  examplesPerKind: number[];
-}
-
-export interface DestState {
-  ip: string;
-  port: number;
-  attempts: number;
-  /** In OUTCOMES order. */
-  outcomes: number[];
-  /** The number of distinct clients while counted exactly (clientZeros -1), else the bitmap's bits still 0. */
-  clients: number;
-  clientZeros: number;
-  synRetrans: number;
-  synAckRetrans: number;
-  dataRetrans: number;
-  packets: number;
-  rttSyn: QuantilesState;
-  rttTotal: QuantilesState;
-  unansweredSyns: number;
-  minRetries: number;
-  maxRetries: number;
-  maxSpanS: number;
-  pendingRetried: number;
-  pendingSyns: number;
-  pendingMaxSpanS: number;
-  refusedForged: number;
-  resetForged: number;
-  forgedReason: string | null;
-  rstTtls: number[];
-  resetByClient: number;
-  resetByServer: number;
-  icmp: IcmpAgg[];
-  unackedClientRst: number;
-  unackedClientResentSyn: number;
-  handshakes: number;
-  retried: number;
-  retriedExtraSyns: number;
-  retriedAddedMsSum: number;
-  retriedAddedMsMax: number;
-  retriedAddedCount: number;
-  evidence: ({ kind: DiagnosisKind } & KindEvidence)[];
+  nums: Float64Array;
+  strs: Float64Array;
+  plain: string;
+  odd: Uint16Array;
 }
 
 /** The kinds add() keeps evidence for, in the compiled diagnoser's order. */
@@ -322,23 +280,29 @@ export class Diagnoser {
    * compiled diagnoser, over connection batches), and the example
    * connections it chose: its finish() is then this one's.
    */
-  static restore(opts: DiagnoserOptions, s: DiagnoserState, examples: readonly Connection[]): Diagnoser {
+  static restore(opts: DiagnoserOptions, state: DiagnoserState, examples: readonly Connection[]): Diagnoser {
     const g = new Diagnoser(opts);
-    g.total = s.total;
-    g.handshakesOk = s.handshakesOk;
-    g.destCount = s.destCount;
-    g.otherConnections = s.otherConnections;
-    g.globalRtt.load(s.globalRtt);
-    for (const ds of s.dests) {
-      let ports = g.dests.get(ds.ip);
-      if (ports === undefined) g.dests.set(ds.ip, (ports = new Map()));
-      ports.set(ds.port, restoreDest(ds));
+    const r = new StateReader(state);
+    g.total = r.n();
+    g.handshakesOk = r.n();
+    g.destCount = r.n();
+    g.otherConnections = r.n();
+    r.quantiles(g.globalRtt);
+    for (const k of KINDS_NOTED) {
+      const kept = r.n();
+      if (kept > 0) g.examplesPerKind.set(k, kept);
     }
-    g.other = s.other === null ? null : restoreDest(s.other);
-    for (const [ip, ttls] of s.hostTtls) g.hostTtls.set(ip, new Set(ttls));
-    KINDS_NOTED.forEach((k, i) => {
-      if (s.examplesPerKind[i]! > 0) g.examplesPerKind.set(k, s.examplesPerKind[i]!);
-    });
+    for (let h = r.n(); h > 0; h--) {
+      const ip = r.str();
+      g.hostTtls.set(ip, new Set(r.list()));
+    }
+    for (let n = r.n(); n > 0; n--) {
+      const d = r.dest();
+      let ports = g.dests.get(d.server.ip);
+      if (ports === undefined) g.dests.set(d.server.ip, (ports = new Map()));
+      ports.set(d.server.port, d);
+    }
+    g.other = r.n() === 1 ? r.dest() : null;
     for (const c of examples) g.examples.push(c);
     return g;
   }
@@ -764,41 +728,113 @@ export class Diagnoser {
   }
 }
 
-function restoreDest(s: DestState): DestAgg {
-  const d = new DestAgg({ ip: s.ip, port: s.port });
-  d.attempts = s.attempts;
-  OUTCOMES.forEach((o, i) => (d.outcomes[o] = s.outcomes[i]!));
-  d.restoreClients(s.clients, s.clientZeros);
-  d.synRetrans = s.synRetrans;
-  d.synAckRetrans = s.synAckRetrans;
-  d.dataRetrans = s.dataRetrans;
-  d.packets = s.packets;
-  d.rttSyn.load(s.rttSyn);
-  d.rttTotal.load(s.rttTotal);
-  d.unansweredSyns = s.unansweredSyns;
-  d.minRetries = s.minRetries;
-  d.maxRetries = s.maxRetries;
-  d.maxSpanS = s.maxSpanS;
-  d.pendingRetried = s.pendingRetried;
-  d.pendingSyns = s.pendingSyns;
-  d.pendingMaxSpanS = s.pendingMaxSpanS;
-  d.refusedForged = s.refusedForged;
-  d.resetForged = s.resetForged;
-  d.forgedReason = s.forgedReason;
-  for (const t of s.rstTtls) d.rstTtls.add(t);
-  d.resetByClient = s.resetByClient;
-  d.resetByServer = s.resetByServer;
-  for (const g of s.icmp) d.icmp.set(`${g.type}/${g.code}/${g.from}`, { ...g });
-  d.unackedClientRst = s.unackedClientRst;
-  d.unackedClientResentSyn = s.unackedClientResentSyn;
-  d.handshakes = s.handshakes;
-  d.retried = s.retried;
-  d.retriedExtraSyns = s.retriedExtraSyns;
-  d.retriedAddedMsSum = s.retriedAddedMsSum;
-  d.retriedAddedMsMax = s.retriedAddedMsMax;
-  d.retriedAddedCount = s.retriedAddedCount;
-  for (const e of s.evidence) d.evidence.set(e.kind, { frames: e.frames, ids: e.ids, examplesKept: e.examplesKept });
-  return d;
+/** A string of exactly these UTF-16 code units (lone surrogates too). */
+function codeUnits(u: Uint16Array): string {
+  let t = "";
+  for (let k = 0; k < u.length; k += 4096) t += String.fromCharCode(...u.subarray(k, k + 4096));
+  return t;
+}
+
+/** Reads a DiagnoserState in the order diagnose.cc state() writes it. */
+class StateReader {
+  private i = 0;
+  private readonly texts: (string | null)[];
+
+  constructor(private readonly s: DiagnoserState) {
+    this.texts = new Array<string | null>(s.strs.length / 3).fill(null);
+  }
+
+  n(): number {
+    return this.s.nums[this.i++]!;
+  }
+
+  /** A length, then that many numbers. */
+  private run(): Float64Array {
+    const len = this.n();
+    const r = this.s.nums.subarray(this.i, this.i + len);
+    this.i += len;
+    return r;
+  }
+
+  list(): number[] {
+    return Array.from(this.run());
+  }
+
+  str(): string {
+    const id = this.n();
+    let t = this.texts[id];
+    if (t == null) {
+      const S = this.s.strs;
+      const start = S[3 * id + 1]!;
+      const end = S[3 * id + 2]!;
+      // odd: code unit by code unit (keeps a lone surrogate)
+      t = S[3 * id] === 0 ? this.s.plain.slice(start, end) : codeUnits(this.s.odd.subarray(start, end));
+      this.texts[id] = t;
+    }
+    return t;
+  }
+
+  quantiles(q: Quantiles): void {
+    const count = this.n();
+    const min = this.n();
+    const max = this.n();
+    if (this.n() === 0) {
+      q.load({ count, min, max, exact: this.list(), lo: 0, counts: null });
+    } else {
+      const lo = this.n();
+      q.load({ count, min, max, exact: null, lo, counts: Uint32Array.from(this.run()) });
+    }
+  }
+
+  dest(): DestAgg {
+    const ip = this.str();
+    const d = new DestAgg({ ip, port: this.n() });
+    d.attempts = this.n();
+    for (const o of OUTCOMES) d.outcomes[o] = this.n();
+    const exact = this.n();
+    d.restoreClients(exact, this.n());
+    d.synRetrans = this.n();
+    d.synAckRetrans = this.n();
+    d.dataRetrans = this.n();
+    d.packets = this.n();
+    this.quantiles(d.rttSyn);
+    this.quantiles(d.rttTotal);
+    d.unansweredSyns = this.n();
+    d.minRetries = this.n();
+    d.maxRetries = this.n();
+    d.maxSpanS = this.n();
+    d.pendingRetried = this.n();
+    d.pendingSyns = this.n();
+    d.pendingMaxSpanS = this.n();
+    d.refusedForged = this.n();
+    d.resetForged = this.n();
+    d.forgedReason = this.s.nums[this.i] === -1 ? (this.i++, null) : this.str();
+    for (const t of this.list()) d.rstTtls.add(t);
+    d.resetByClient = this.n();
+    d.resetByServer = this.n();
+    for (let k = this.n(); k > 0; k--) {
+      const type = this.n();
+      const code = this.n();
+      const from = this.str();
+      const ipVersion = this.n();
+      d.icmp.set(`${type}/${code}/${from}`, { type, code, from, ipVersion, n: this.n() });
+    }
+    d.unackedClientRst = this.n();
+    d.unackedClientResentSyn = this.n();
+    d.handshakes = this.n();
+    d.retried = this.n();
+    d.retriedExtraSyns = this.n();
+    d.retriedAddedMsSum = this.n();
+    d.retriedAddedMsMax = this.n();
+    d.retriedAddedCount = this.n();
+    for (let k = this.n(); k > 0; k--) {
+      const kind = KINDS_NOTED[this.n()]!;
+      const examplesKept = this.n();
+      const frames = this.list();
+      d.evidence.set(kind, { frames, ids: this.list(), examplesKept });
+    }
+    return d;
+  }
 }
 
 function firstSentence(text: string): string {

@@ -150,6 +150,8 @@ describe("compiled diagnoser", () => {
     const r = rng(20261124);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
     const servers = ["192.0.2.1", "192.0.2.2", "2001:db8::1", "198.51.100.7", "x\"\\é\ud800"];
+    // a scan besides: thousands of destinations, past maxDestinations below
+    const scanned = (id: number) => ({ ip: `198.18.${(id >> 8) & 255}.${id & 255}`, port: 1 + (id % 7) });
     const clients = Array.from({ length: 3000 }, (_, i) => (i % 3 === 0 ? `2001:db8:1::${i.toString(16)}` : `10.${i >> 8}.${i & 255}.1`));
     const flags = ["SYN", "SYN,ACK", "ACK", "FIN,ACK", "RST", "RST,ACK", "PSH,ACK", "FIN,SYN", "ICMP 3/3", "SYN,ECE,CWR", "none"];
     const notes = [null, null, null, "retransmission", "duplicate", "keep-alive", "out-of-order"];
@@ -178,12 +180,12 @@ describe("compiled diagnoser", () => {
       const syn = Math.floor(r() * 5);
       const synAck = Math.floor(r() * 3);
       const rtt = r() < 0.6;
-      const server = pick(servers);
+      const server = id % 4 !== 0 ? pick(servers) : scanned(id).ip;
       conns.push({
         id,
         ipVersion: server.includes(":") ? 6 : 4,
         client: { ip: pick(clients), port: 40000 + id },
-        server: { ip: server, port: pick([80, 443, 8080]) },
+        server: { ip: server, port: id % 4 !== 0 ? pick([80, 443, 8080]) : scanned(id).port },
         outcome,
         zeekState: "OTH",
         syn,
@@ -204,7 +206,7 @@ describe("compiled diagnoser", () => {
         evicted: false,
       });
     }
-    for (const opts of [...OPTIONS, { maxExamplesPerKind: 1000 }]) {
+    for (const opts of [...OPTIONS, { maxExamplesPerKind: 1000 }, { maxDestinations: 1000 }]) {
       // SYN-ACK TTL unknown (read from the ladder), and known
       const unknown = expectSameDiagnosis(encode(conns), opts);
       expect(unknown.findings.length).toBeGreaterThan(5);
