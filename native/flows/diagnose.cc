@@ -107,7 +107,7 @@ struct Quantiles {
     counts[(size_t)i]++;
   }
 
-  /** diagnose.ts readQuantiles(): count, min, max, then 0 and the exact samples, or 1, lo and the bin counts (each list after its length). */
+  /** diagnose.ts StateReader.quantiles(): count, min, max, then 0 and the exact samples, or 1, lo and the bin counts (each list after its length). */
   void put(std::vector<double>& o) const {
     o.push_back(count);
     o.push_back(min);
@@ -595,7 +595,7 @@ class Diagnoser : public Napi::ObjectWrap<Diagnoser> {
     set.push_back(v);
   }
 
-  // ---- state(): the aggregates as numbers (diagnose.ts readState() reads them in this order)
+  // ---- state(): the aggregates as numbers (diagnose.ts StateReader reads them in this order)
 
   /**
    * A string of the export: its number in the string list. Strings go out as
@@ -630,7 +630,7 @@ class Diagnoser : public Napi::ObjectWrap<Diagnoser> {
     o.insert(o.end(), v.begin(), v.end());
   }
 
-  /** diagnose.ts readDest(). */
+  /** diagnose.ts StateReader.dest(). */
   void putDest(std::vector<double>& o, const Dest& d) {
     o.push_back(putString(d.ip));
     o.push_back(d.port);
@@ -699,7 +699,7 @@ class Diagnoser : public Napi::ObjectWrap<Diagnoser> {
 
   /**
    * state(), once, at the end: everything Diagnoser.restore() needs, as {nums, strs, plain, odd}
-   * (diagnose.ts readState()): a handful of values however many destinations.
+   * (diagnose.ts StateReader): a handful of values however many destinations.
    * (One JavaScript object per destination and field, made here, held a
    * 100 000-destination scan's writer thread in the garbage collector for
    * seconds.)
@@ -722,10 +722,10 @@ class Diagnoser : public Napi::ObjectWrap<Diagnoser> {
       putList(o, hostTtls_.at(*ip));
     }
     // by address first seen, then port first seen: diagnose.ts's Map<ip, Map<port, DestAgg>> order
+    o.push_back(hasOther_ ? 1 : 0);
     o.push_back((double)dests_.size());
     for (const std::u16string* ip : ipOrder_)
       for (uint32_t idx : ips_.at(*ip).dests) putDest(o, dests_[idx]);
-    o.push_back(hasOther_ ? 1 : 0);
     if (hasOther_) putDest(o, other_);
     // Read once, at the end: the aggregates' memory goes back before the JS side rebuilds them.
     std::vector<Dest>().swap(dests_);

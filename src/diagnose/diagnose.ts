@@ -74,7 +74,7 @@ interface KindEvidence {
 /**
  * A Diagnoser's aggregates as the compiled diagnoser (native/flows/diagnose.cc
  * state(), the same add() over connection batches) exports them, for
- * Diagnoser.restore(): numbers in one array, read in order (readState below;
+ * Diagnoser.restore(): numbers in one array, read in order (StateReader below;
  * diagnose.cc writes them in the same order), and strings by their number in
  * a list of [0 or 1, start, end] in `strs`: code units start..end of `plain`
  * (0) or of `odd` (1: a string with a lone surrogate, which N-API cannot
@@ -264,6 +264,8 @@ export class Diagnoser {
   private readonly hostTtls = new Map<string, Set<number>>();
   private total = 0;
   private handshakesOk = 0;
+  /** Restored (Diagnoser.restore): the destinations, still to be read, and whether "other destinations" follows them. */
+  private restored: { reader: StateReader; hasOther: boolean } | null = null;
 
   constructor(opts: DiagnoserOptions = {}) {
     this.maxExamples = Math.max(0, opts.maxExamplesPerKind ?? 5);
@@ -296,13 +298,8 @@ export class Diagnoser {
       const ip = r.str();
       g.hostTtls.set(ip, new Set(r.list()));
     }
-    for (let n = r.n(); n > 0; n--) {
-      const d = r.dest();
-      let ports = g.dests.get(d.server.ip);
-      if (ports === undefined) g.dests.set(d.server.ip, (ports = new Map()));
-      ports.set(d.server.port, d);
-    }
-    g.other = r.n() === 1 ? r.dest() : null;
+    // The destinations are read by finish(), one at a time.
+    g.restored = { reader: r, hasOther: r.n() === 1 };
     for (const c of examples) g.examples.push(c);
     return g;
   }
@@ -660,13 +657,22 @@ export class Diagnoser {
     return `${ok} of ${plural(d.attempts, "connection")} to ${s} completed their handshake${med}${rest.length ? "; " + rest.join(", ") : ""}.`;
   }
 
+  /** Every destination, "other destinations" last; restored ones are read one at a time (a scan's 100 000 are never all held as DestAgg). */
+  private *allDests(): Iterable<DestAgg> {
+    const r = this.restored;
+    if (r !== null) {
+      for (let n = r.reader.n(); n > 0; n--) yield r.reader.dest();
+      if (r.hasOther) yield r.reader.dest();
+      return;
+    }
+    for (const ports of this.dests.values()) yield* ports.values();
+    if (this.other) yield this.other;
+  }
+
   finish(): { destinations: Destination[]; findings: Finding[]; examples: Connection[] } {
-    const all: DestAgg[] = [];
-    for (const ports of this.dests.values()) for (const d of ports.values()) all.push(d);
-    if (this.other) all.push(this.other);
     const destinations: Destination[] = [];
     let findings: Finding[] = [];
-    for (const d of all) {
+    for (const d of this.allDests()) {
       const fs = this.findingsFor(d);
       fs.sort(compareFindings);
       const top = fs[0];
@@ -694,7 +700,7 @@ export class Diagnoser {
       findings = findings.slice(0, MAX_FINDINGS);
       findings.push(captureWide("info", 0, `${plural(cut, "more finding")} not listed`, "Only the most severe findings with the most connections are listed; every destination is still in the destinations list."));
     }
-    if (this.other) {
+    if (this.other !== null || this.restored?.hasOther) {
       findings.push(
         captureWide(
           "info",
