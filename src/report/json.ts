@@ -822,17 +822,30 @@ export class JsonReportWriter {
     if (this.count === 0) for (const c of report.connections) this.connection(c);
     this.flushPending();
     this.ended = true;
-    const rest = summaryJson(report);
     if (this.pretty) {
+      const rest = summaryJson(report);
       let out = this.count === 0 ? '{\n  "connections": []' : "\n  ]";
       for (const [k, v] of Object.entries(rest)) {
         out += `,\n  ${JSON.stringify(k)}: ${indentAfterFirst(JSON.stringify(v, null, 2), "  ")}`;
       }
       this.write(out + "\n}\n");
     } else {
-      const body = JSON.stringify(rest);
-      // body is {"destinations":...}: splice it after the connections array.
-      this.write((this.count === 0 ? '{"connections":[]' : "]") + "," + body.slice(1) + "\n");
+      // The destinations one by one, in pieces of ~64 KB (a scan has up to
+      // 100 000 of them: one JSON.stringify of the whole tail held ~200 MB),
+      // then the rest: the same bytes as JSON.stringify(rest).
+      let out = (this.count === 0 ? '{"connections":[]' : "]") + ',"destinations":[';
+      const ds = report.destinations;
+      for (let i = 0; i < ds.length; i++) {
+        if (i > 0) out += ",";
+        out += JSON.stringify(destinationJson(ds[i]!));
+        if (out.length >= 1 << 16) {
+          this.write(out);
+          out = "";
+        }
+      }
+      const body = JSON.stringify(summaryJson({ ...report, destinations: [] }));
+      // body is {"destinations":[],"findings":...}
+      this.write(out + "]" + body.slice('{"destinations":[]'.length) + "\n");
     }
   }
 }

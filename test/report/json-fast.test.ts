@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { connectionJson, connectionJsonText } from "../../src/report/json.js";
+import { connectionJson, connectionJsonText, JsonReportWriter, summaryJson } from "../../src/report/json.js";
 import { NdjsonReportWriter } from "../../src/report/ndjson.js";
 import { analyze } from "../../src/analyze.js";
 import { troubleReport, healthyLiveReport } from "./fixtures.js";
@@ -39,6 +39,22 @@ describe("connectionJsonText (the fast serializer)", () => {
     const r = await analyze("captures/busy.pcap", { ladderFor: "all" });
     expect(r.connections.length).toBeGreaterThan(10);
     for (const c of r.connections) expect(connectionJsonText(c)).toBe(JSON.stringify(connectionJson(c)));
+  });
+
+  test("the streamed report's end (destinations one by one) equals JSON.stringify of the whole report", async () => {
+    const real = await analyze("captures/mixed.pcapng");
+    const d0 = real.destinations[0]!;
+    // a scan's worth of destinations, past the 64 KB pieces the end is written in
+    const many = Array.from({ length: 3000 }, (_, i) => ({ ...d0, server: { ip: `198.18.${i >> 8}.${i & 255}`, port: 1 + i }, summary: `${d0.summary} #${i}` }));
+    for (const r of [real, { ...real, destinations: many }, { ...real, destinations: [] }]) {
+      for (const streamed of [true, false]) {
+        let out = "";
+        const w = new JsonReportWriter((t) => (out += t), { batch: true });
+        if (streamed) for (const c of r.connections) w.connection(c);
+        w.end(r);
+        expect(out).toBe(JSON.stringify({ connections: r.connections.map(connectionJson), ...summaryJson(r) }) + "\n");
+      }
+    }
   });
 
   test("NDJSON connection lines equal the generic form", () => {
