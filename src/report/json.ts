@@ -705,6 +705,29 @@ export function summaryJson(r: Report) {
 
 // ---------------------------------------------------------------- the writer
 
+/**
+ * `head`, then summaryJson(report)'s members and the closing brace, then a
+ * newline: the same bytes as head + JSON.stringify(summaryJson(report)).slice(1)
+ * + "\n", with the destinations written one by one in pieces of ~64 KB (a
+ * scan has up to 100 000 of them: one JSON.stringify of the whole summary held
+ * ~200 MB).
+ */
+export function writeSummary(write: (chunk: string) => void, head: string, report: Report): void {
+  let out = head + '"destinations":[';
+  const ds = report.destinations;
+  for (let i = 0; i < ds.length; i++) {
+    if (i > 0) out += ",";
+    out += JSON.stringify(destinationJson(ds[i]!));
+    if (out.length >= 1 << 16) {
+      write(out);
+      out = "";
+    }
+  }
+  // {"destinations":[],"findings":...}: the members after the destinations
+  const rest = JSON.stringify(summaryJson({ ...report, destinations: [] }));
+  write(out + "]" + rest.slice('{"destinations":[]'.length) + "\n");
+}
+
 function indentAfterFirst(s: string, pad: string): string {
   return s.replace(/\n/g, "\n" + pad);
 }
@@ -830,22 +853,7 @@ export class JsonReportWriter {
       }
       this.write(out + "\n}\n");
     } else {
-      // The destinations one by one, in pieces of ~64 KB (a scan has up to
-      // 100 000 of them: one JSON.stringify of the whole tail held ~200 MB),
-      // then the rest: the same bytes as JSON.stringify(rest).
-      let out = (this.count === 0 ? '{"connections":[]' : "]") + ',"destinations":[';
-      const ds = report.destinations;
-      for (let i = 0; i < ds.length; i++) {
-        if (i > 0) out += ",";
-        out += JSON.stringify(destinationJson(ds[i]!));
-        if (out.length >= 1 << 16) {
-          this.write(out);
-          out = "";
-        }
-      }
-      const body = JSON.stringify(summaryJson({ ...report, destinations: [] }));
-      // body is {"destinations":[],"findings":...}
-      this.write(out + "]" + body.slice('{"destinations":[]'.length) + "\n");
+      writeSummary(this.write, (this.count === 0 ? '{"connections":[]' : "]") + ",", report);
     }
   }
 }

@@ -15,7 +15,7 @@
 
 import type { Connection } from "../flows/connection.js";
 import type { Report } from "./model.js";
-import { connectionJsonText, connectionNdjsonBytes, summaryJson } from "./json.js";
+import { connectionJsonText, connectionNdjsonBytes, writeSummary } from "./json.js";
 
 export class NdjsonReportWriter {
   private readonly write: (line: string) => void;
@@ -56,7 +56,8 @@ export class NdjsonReportWriter {
     if (this.ended) return;
     if (this.count === 0) for (const c of report.connections) this.connection(c);
     this.ended = true;
-    this.write(JSON.stringify({ type: "summary", ...summaryJson(report) }) + "\n");
+    // = JSON.stringify({ type: "summary", ...summaryJson(report) }) + "\n", destinations streamed
+    writeSummary(this.write, '{"type":"summary",', report);
   }
 }
 

@@ -41,7 +41,7 @@ describe("connectionJsonText (the fast serializer)", () => {
     for (const c of r.connections) expect(connectionJsonText(c)).toBe(JSON.stringify(connectionJson(c)));
   });
 
-  test("the streamed report's end (destinations one by one) equals JSON.stringify of the whole report", async () => {
+  test("the streamed report's end and NDJSON summary (destinations one by one) equal JSON.stringify of the whole", async () => {
     const real = await analyze("captures/mixed.pcapng");
     const d0 = real.destinations[0]!;
     // a scan's worth of destinations, past the 64 KB pieces the end is written in
@@ -53,6 +53,12 @@ describe("connectionJsonText (the fast serializer)", () => {
         if (streamed) for (const c of r.connections) w.connection(c);
         w.end(r);
         expect(out).toBe(JSON.stringify({ connections: r.connections.map(connectionJson), ...summaryJson(r) }) + "\n");
+        const lines: string[] = [];
+        const n = new NdjsonReportWriter((t) => lines.push(t));
+        if (streamed) for (const c of r.connections) n.connection(c);
+        n.end(r);
+        const summary = lines.slice(r.connections.length).join("");
+        expect(summary).toBe(JSON.stringify({ type: "summary", ...summaryJson(r) }) + "\n");
       }
     }
   });
