@@ -229,13 +229,13 @@ export async function measure(row: BenchRow, file: string, ctx: BenchContext, re
  * The same row reading stdin from `synflood | ...`. GNU time then measures sh,
  * whose children's max RSS is the larger of the generator (~65 MB) and the tool.
  */
-function floodRow(row: BenchRow, floodJs: string, count: number): BenchRow {
+function floodRow(row: BenchRow, floodJs: string, count: number, scan: boolean): BenchRow {
   return {
     ...row,
     command: (f, ctx) => {
       const cmd = row.command(f, ctx);
       if (typeof cmd === "string") return cmd;
-      return ["sh", "-c", `"${process.execPath}" "${floodJs}" --count ${count} 2>/dev/null | "$0" "$@"`, ...cmd];
+      return ["sh", "-c", `"${process.execPath}" "${floodJs}" --count ${count}${scan ? " --scan" : ""} 2>/dev/null | "$0" "$@"`, ...cmd];
     },
   };
 }
@@ -378,6 +378,7 @@ function toolVersions(ctx: BenchContext): string {
 const USAGE = `usage: npm run bench -- [options]   (or: node dist/bench/run.js [options])
   --sizes 1,10       file sizes as multiples of the 200k-connection reference file (default 1,10; none = no files)
   --flood N          also run the stdin-capable rows on \`synflood --count N | tool -\` (e.g. 10M)
+  --scan N           the same with \`synflood --count N --scan\`: a port scan, one destination per SYN
   --skip-large       same as --sizes 1
   --only a,b         rows whose id starts with a or b (ids: ${ROWS.map((r) => r.id).join(", ")})
   --file F           benchmark an existing capture instead (repeatable via commas)
@@ -404,7 +405,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + "\n");
     return 0;
   }
-  const known = new Set(["flood", "force", "sizes", "skip-large", "only", "file", "repeat", "timeout", "seed", "rate", "out-dir"]);
+  const known = new Set(["flood", "scan", "force", "sizes", "skip-large", "only", "file", "repeat", "timeout", "seed", "rate", "out-dir"]);
   for (const k of args.keys()) {
     if (!known.has(k)) {
       process.stderr.write(`bench: unknown option --${k}\n${USAGE}\n`);
@@ -437,7 +438,7 @@ async function main(argv: string[]): Promise<number> {
   const ctx = makeContext(root);
   if (!fs.existsSync(TIME_BIN)) process.stderr.write(`bench: ${TIME_BIN} not found (Debian package 'time'): peak memory will show as —\n`);
 
-  const inputs: { file: string; packets: number | null; bytes: number; note: string; flood?: number; truth?: GenerateTruth; truthChecks?: TruthCheck[] }[] = [];
+  const inputs: { file: string; packets: number | null; bytes: number; note: string; flood?: number; scan?: boolean; truth?: GenerateTruth; truthChecks?: TruthCheck[] }[] = [];
   const explicit = args.get("file");
   if (explicit !== undefined) {
     for (const f of explicit.split(",")) {
@@ -472,6 +473,14 @@ async function main(argv: string[]): Promise<number> {
     // 24-byte file header, then 16 + 14 + 20 + 24 bytes per SYN (MSS option only).
     inputs.push({ file: "-", packets: n, bytes: 24 + 74 * n, note: `SYN flood on stdin (bench/synflood --count ${n})`, flood: n });
   }
+  if (args.has("scan")) {
+    const n = numberArg(args, "scan") ?? 0;
+    if (!Number.isInteger(n) || n <= 0) {
+      process.stderr.write(`bench: --scan takes a positive SYN count, got '${args.get("scan")}'\n`);
+      return 2;
+    }
+    inputs.push({ file: "-", packets: n, bytes: 24 + 74 * n, note: `port scan on stdin, a destination per SYN (bench/synflood --count ${n} --scan)`, flood: n, scan: true });
+  }
 
   const header = [
     `# synsent benchmark, ${new Date().toISOString()}`,
@@ -487,7 +496,7 @@ async function main(argv: string[]): Promise<number> {
   let failed = false;
   for (const input of inputs) {
     if (input.flood === undefined) warmCache(input.file);
-    const name = input.flood === undefined ? path.basename(input.file) : "synflood";
+    const name = input.flood === undefined ? path.basename(input.file) : input.scan ? "scan" : "synflood";
     const title = `## ${name}: ${input.packets ?? "?"} packets, ${(input.bytes / 1e6).toFixed(0)} MB${input.note ? `, ${input.note}` : ""}`;
     process.stdout.write(title + "\n");
     const results: Measurement[] = [];
@@ -495,7 +504,7 @@ async function main(argv: string[]): Promise<number> {
       const m =
         input.flood === undefined
           ? await measure(row, input.file, ctx, repeat, timeoutS, args.has("force"))
-          : await measure(floodRow(row, floodJs, input.flood), "-", ctx, repeat, timeoutS);
+          : await measure(floodRow(row, floodJs, input.flood, input.scan === true), "-", ctx, repeat, timeoutS);
       process.stdout.write(`  ${row.label}: ${m.wallS !== null ? `${fmtTime(m.wallS)}, ${fmtBytes(m.peakRssBytes)}` : m.note}\n`);
       results.push(m);
     }

@@ -39,6 +39,12 @@ export interface SynFloodOptions {
   seed?: number;
   /** Capture start, Unix seconds. Default 2024-01-01T00:00:00Z. */
   startS?: number;
+  /**
+   * A port scan instead: one scanner (203.0.113.5) sends each SYN to another
+   * destination ip:port (198.18.0.0/15 x ports 1-65535), none answered: as
+   * many destinations as connections (the diagnoser keeps 100 000 one by one).
+   */
+  scan?: boolean;
 }
 
 export interface SynFloodTruth {
@@ -52,7 +58,8 @@ export interface SynFloodTruth {
   /** Sources that sent a second SYN. */
   retried: number;
   synRetransmissions: number;
-  server: { ip: string; port: number };
+  /** The one server of a flood; null for a scan (every connection to another destination). */
+  server: { ip: string; port: number } | null;
   bytes: number;
   firstTs: number;
   lastTs: number;
@@ -61,6 +68,7 @@ export interface SynFloodTruth {
 
 const SERVER_IP = 0xc000020a; // 192.0.2.10
 const SERVER_PORT = 443;
+const SCANNER_IP = 0xcb007105; // 203.0.113.5
 const BENCH_NET = 0xc6120000; // 198.18.0.0/15
 const BENCH_HOSTS = 1 << 17;
 const PORT_LO = 1024;
@@ -82,6 +90,7 @@ export async function synFlood(
     rate: opts.rate ?? 100_000,
     seed: opts.seed ?? 1,
     startS: opts.startS ?? 1_704_067_200,
+    scan: opts.scan ?? false,
   };
   if (!Number.isInteger(o.count) || o.count < 0) throw new Error(`--count must be a non-negative integer, got ${o.count}`);
   if (!(o.retryShare >= 0 && o.retryShare <= 1)) throw new Error(`--retry must be between 0 and 1, got ${o.retryShare}`);
@@ -121,8 +130,15 @@ export async function synFlood(
   const writeSyn = (source: number, isn: number, ts: number): void => {
     // Scatter sources over the /15 (multiplying by an odd constant permutes each block of 2^17).
     const host = Math.imul(source % BENCH_HOSTS, 0x9e3779b1) & (BENCH_HOSTS - 1);
-    seg.src4 = (BENCH_NET + host) >>> 0;
-    seg.sport = PORT_LO + (Math.floor(source / BENCH_HOSTS) % PORTS);
+    if (o.scan) {
+      seg.src4 = SCANNER_IP;
+      seg.sport = PORT_LO + (source % PORTS);
+      seg.dst4 = (BENCH_NET + host) >>> 0;
+      seg.dport = 1 + (Math.floor(source / BENCH_HOSTS) % 65535);
+    } else {
+      seg.src4 = (BENCH_NET + host) >>> 0;
+      seg.sport = PORT_LO + (Math.floor(source / BENCH_HOSTS) % PORTS);
+    }
     seg.seq = isn;
     seg.ipId = rng.int(0, 0xffff);
     seg.ttl = 40 + (host & 15);
@@ -185,7 +201,7 @@ export async function synFlood(
     connections: sources,
     retried,
     synRetransmissions: retried,
-    server: { ip: "192.0.2.10", port: SERVER_PORT },
+    server: o.scan ? null : { ip: "192.0.2.10", port: SERVER_PORT },
     bytes: w.total,
     firstTs: firstTs < 0 ? 0 : firstTs / 1e6,
     lastTs: lastTs < 0 ? 0 : lastTs / 1e6,
@@ -198,13 +214,14 @@ const USAGE = `usage: node dist/bench/synflood.js [--count N] [--retry F] [--rat
   --retry F      share of sources that retry once, 1 s later (default 0.1)
   --rate R       new sources per second, for timestamps (default 100000)
   --seed S       PRNG seed (default 1)
+  --scan         a port scan instead: one scanner, each SYN to another destination ip:port
   --start S      capture start, Unix seconds (default 1704067200)
   -o FILE        write FILE (and FILE.truth.json) instead of stdout (truth then goes to stderr)`;
 
 async function main(argv: string[]): Promise<number> {
   let args: Map<string, string>;
   try {
-    args = parseArgs(argv);
+    args = parseArgs(argv, ["scan"]);
   } catch (e) {
     process.stderr.write(`synflood: ${(e as Error).message}\n${USAGE}\n`);
     return 2;
@@ -213,7 +230,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + "\n");
     return 0;
   }
-  const known = new Set(["count", "retry", "rate", "seed", "start", "out"]);
+  const known = new Set(["count", "retry", "rate", "seed", "start", "out", "scan"]);
   for (const k of args.keys()) {
     if (!known.has(k)) {
       process.stderr.write(`synflood: unknown option --${k}\n${USAGE}\n`);
@@ -229,6 +246,7 @@ async function main(argv: string[]): Promise<number> {
       rate: numberArg(args, "rate"),
       seed: numberArg(args, "seed"),
       startS: numberArg(args, "start"),
+      scan: args.has("scan"),
     };
   } catch (e) {
     process.stderr.write(`synflood: ${(e as Error).message}\n`);
