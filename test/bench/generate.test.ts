@@ -261,4 +261,22 @@ describe("bench/synflood", () => {
     expect(w.badIpChecksums + w.badTcpChecksums).toBe(0);
     expect(w.verified).toBe(50_000);
   });
+
+  it("--scan: one scanner, every SYN to another destination; synsent lists each destination", async () => {
+    const chunks: Buffer[] = [];
+    const truth = await synFlood({ count: 4_000, retryShare: 0, seed: 3, scan: true }, (chunk, len) => void chunks.push(Buffer.from(chunk.subarray(0, len))), () => null);
+    const file = path.join(dir, "scan.pcap");
+    fs.writeFileSync(file, Buffer.concat(chunks));
+    expect(truth.server).toBeNull();
+    expect(truth.connections).toBe(4_000);
+    const w = walk(file);
+    expect(w.packets).toBe(4_000);
+    expect(w.synOnly).toBe(4_000);
+    expect(w.badIpChecksums + w.badTcpChecksums).toBe(0);
+    const { analyze } = await import("../../src/analyze.js");
+    const r = await analyze(file);
+    expect(r.destinations.length).toBe(4_000);
+    expect(r.destinations.every((d) => d.attempts === 1 && d.clients === 1)).toBe(true);
+    expect(new Set(r.connections.map((c) => c.client.ip))).toEqual(new Set(["203.0.113.5"]));
+  });
 });
