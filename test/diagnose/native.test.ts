@@ -9,18 +9,15 @@
  * more than 256 clients and 64 RTT samples per destination), with every
  * bound hit (examples, destinations).
  */
-import { beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { analyze, analyzeSource } from "../../src/analyze.js";
-import { openCapture } from "../../src/sources/open.js";
 import { ConnectionDecoder, ConnectionEncoder, type ConnectionBatch } from "../../src/flows/codec.js";
 import { OUTCOMES, type Connection, type LadderStep } from "../../src/flows/connection.js";
 import { NativeDiagnoser, nativeTrackerAvailable } from "../../src/flows/native.js";
 import { Diagnoser, type DiagnoserOptions } from "../../src/diagnose/diagnose.js";
-import { generate } from "../../bench/generate.js";
 import { CORPUS } from "../helpers/cli.js";
+import { captureBatches, encodeBatches, useGeneratedCaptures } from "../helpers/batches.js";
 import { rng } from "../decode/helpers.js";
 
 const captures = fs
@@ -56,50 +53,14 @@ function expectSameDiagnosis(bs: ConnectionBatch[], opts: DiagnoserOptions): Ret
 }
 
 /** A capture's connections in batches as the tracker writes them (addresses as words) and as ConnectionEncoder.add does (as text, SYN-ACK TTL unknown). */
-async function batches(file: string, small = 3000): Promise<{ tracker: ConnectionBatch[]; objects: ConnectionBatch[]; count: number }> {
-  const src = await openCapture([file]);
-  const enc = new ConnectionEncoder(64);
-  const tracker: ConnectionBatch[] = [];
-  try {
-    await analyzeSource(src, { files: [file] }, {
-      diagnose: false,
-      collectConnections: false,
-      encoder: enc,
-      onEncoded: () => {
-        if (enc.size > small) tracker.push(enc.take());
-      },
-    });
-  } finally {
-    await src.close();
-  }
-  if (enc.connections > 0) tracker.push(enc.take());
-  const conns = (await analyze(file, { ladderFor: "all" })).connections;
-  return { tracker, objects: encode(conns, small), count: conns.length };
+async function batches(file: string, every = 3000): Promise<{ tracker: ConnectionBatch[]; objects: ConnectionBatch[]; count: number }> {
+  const { tracker, objects, conns } = await captureBatches(file, { every });
+  return { tracker, objects, count: conns.length };
 }
 
-function encode(conns: readonly Connection[], small = 3000): ConnectionBatch[] {
-  const enc = new ConnectionEncoder(64);
-  const out: ConnectionBatch[] = [];
-  for (const c of conns) {
-    enc.add(c);
-    if (enc.size > small) out.push(enc.take());
-  }
-  if (enc.connections > 0) out.push(enc.take());
-  return out;
-}
-
-let dir = "";
-const gen: Record<string, string> = {};
-
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "synsent-diag-"));
-  const make = (name: string, o: Parameters<typeof generate>[0] extends infer G ? Omit<G, "out"> : never) => {
-    gen[name] = path.join(dir, `${name}.pcap`);
-    generate({ out: gen[name]!, truthFile: false, ...o });
-  };
-  make("plain", { connections: 6000, seed: 11, ipv6Share: 0.3, retransShare: 0.2 });
-  make("busy", { connections: 15000, seed: 5, rate: 70000, unansweredShare: 0.3, refusedShare: 0.2, ipv6Share: 0.2 });
-  return () => fs.rmSync(dir, { recursive: true, force: true });
+const gen = useGeneratedCaptures("synsent-diag-", {
+  plain: { connections: 6000, seed: 11, ipv6Share: 0.3, retransShare: 0.2 },
+  busy: { connections: 15000, seed: 5, rate: 70000, unansweredShare: 0.3, refusedShare: 0.2, ipv6Share: 0.2 },
 });
 
 describe("compiled diagnoser", () => {
@@ -208,7 +169,7 @@ describe("compiled diagnoser", () => {
     }
     for (const opts of [...OPTIONS, { maxExamplesPerKind: 1000 }, { maxDestinations: 1000 }]) {
       // SYN-ACK TTL unknown (read from the ladder), and known
-      const unknown = expectSameDiagnosis(encode(conns), opts);
+      const unknown = expectSameDiagnosis(encodeBatches(conns), opts);
       expect(unknown.findings.length).toBeGreaterThan(5);
       // past 256 clients a destination counts them in a bitmap
       if (opts.maxDestinations === undefined) expect(unknown.destinations.some((x) => x.clients > 256)).toBe(true);

@@ -5,18 +5,16 @@
  * generated captures (busy links, IPv6, retransmissions, a full table that
  * evicts), and the same JSON/NDJSON from the command line.
  */
-import { beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { analyze, analyzeSource, type AnalyzeOptions } from "../../src/analyze.js";
-import { openCapture } from "../../src/sources/open.js";
+import { analyze, type AnalyzeOptions } from "../../src/analyze.js";
 import { ConnectionEncoder, type ConnectionBatch } from "../../src/flows/codec.js";
 import type { Connection } from "../../src/flows/connection.js";
 import { NativeConnectionText, nativeTrackerAvailable } from "../../src/flows/native.js";
 import { connectionJsonText } from "../../src/report/json.js";
-import { generate } from "../../bench/generate.js";
 import { CORPUS, runCli } from "../helpers/cli.js";
+import { captureBatches, useGeneratedCaptures } from "../helpers/batches.js";
 import { rng } from "../decode/helpers.js";
 
 const captures = fs
@@ -45,19 +43,10 @@ async function same(file: string, opts: AnalyzeOptions = {}): Promise<number> {
   return n;
 }
 
-let dir = "";
-const gen: Record<string, string> = {};
-
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "synsent-native-"));
-  const make = (name: string, o: Parameters<typeof generate>[0] extends infer G ? Omit<G, "out"> : never) => {
-    gen[name] = path.join(dir, `${name}.pcap`);
-    generate({ out: gen[name]!, truthFile: false, ...o });
-  };
-  make("plain", { connections: 4000, seed: 7, ipv6Share: 0.3, retransShare: 0.2 });
+const gen = useGeneratedCaptures("synsent-native-", {
+  plain: { connections: 4000, seed: 7, ipv6Share: 0.3, retransShare: 0.2 },
   // 15 k connections at 70 k/s: more than 8192 open at once (the JavaScript tracker's compact tier)
-  make("busy", { connections: 15000, seed: 3, rate: 70000, unansweredShare: 0.4, refusedShare: 0.2, ipv6Share: 0.2 });
-  return () => fs.rmSync(dir, { recursive: true, force: true });
+  busy: { connections: 15000, seed: 3, rate: 70000, unansweredShare: 0.4, refusedShare: 0.2, ipv6Share: 0.2 },
 });
 
 describe("compiled flow tracker", () => {
@@ -95,33 +84,8 @@ describe("compiled flow tracker", () => {
 });
 
 /** Batches of a capture's connections as the tracker writes them (addresses as words) and as ConnectionEncoder.add does (as text). */
-async function batches(file: string): Promise<{ tracker: ConnectionBatch[]; objects: ConnectionBatch[]; conns: Connection[] }> {
-  const src = await openCapture([file]);
-  const enc = new ConnectionEncoder(64);
-  const tracker: ConnectionBatch[] = [];
-  try {
-    await analyzeSource(src, { files: [file] }, {
-      ladderFor: "all",
-      diagnose: false,
-      collectConnections: false,
-      encoder: enc,
-      onEncoded: () => {
-        if (enc.size > 3000) tracker.push(enc.take());
-      },
-    });
-  } finally {
-    await src.close();
-  }
-  if (enc.connections > 0) tracker.push(enc.take());
-  const conns = (await analyze(file, { ladderFor: "all" })).connections;
-  const enc2 = new ConnectionEncoder(64);
-  const objects: ConnectionBatch[] = [];
-  for (const c of conns) {
-    enc2.add(c);
-    if (enc2.size > 3000) objects.push(enc2.take());
-  }
-  if (enc2.connections > 0) objects.push(enc2.take());
-  return { tracker, objects, conns };
+function batches(file: string): ReturnType<typeof captureBatches> {
+  return captureBatches(file, { ladderFor: "all" });
 }
 
 function text(bs: ConnectionBatch[], ndjson: boolean): string {
@@ -209,7 +173,7 @@ describe("compiled decoding of damaged headers", () => {
           }
           o = rec + capLen;
         }
-        const file = path.join(dir, `mut-${name}-${round}.pcap`);
+        const file = path.join(path.dirname(gen.plain!), `mut-${name}-${round}.pcap`);
         fs.writeFileSync(file, b);
         await same(file);
         fs.rmSync(file);
@@ -248,7 +212,7 @@ describe("records the compiled decoder hands back", () => {
       ["runs of 5000", (i) => Math.floor(i / 5000) % 2 === 1],
     ];
     for (const [name, tag] of cases) {
-      const file = path.join(dir, `vlan-${name.replace(/ /g, "-")}.pcap`);
+      const file = path.join(path.dirname(gen.plain!), `vlan-${name.replace(/ /g, "-")}.pcap`);
       fs.writeFileSync(file, withVlanTags(orig, tag));
       expect(await same(file)).toBe(4000);
       fs.rmSync(file);
