@@ -195,7 +195,6 @@ struct Dest {
 };
 
 struct IpEntry {
-  uint32_t order;
   std::unordered_map<double, uint32_t> ports;  // port -> dest index
   std::vector<uint32_t> dests;                 // in the order first seen
 };
@@ -299,7 +298,7 @@ class Diagnoser : public Napi::ObjectWrap<Diagnoser> {
       return other_;
     }
     if (it == ips_.end()) {
-      it = ips_.emplace(ip, IpEntry{(uint32_t)ipOrder_.size(), {}, {}}).first;
+      it = ips_.emplace(ip, IpEntry()).first;
       ipOrder_.push_back(&it->first);
     }
     const uint32_t idx = (uint32_t)dests_.size();

@@ -151,21 +151,18 @@ class DestAgg {
     this.clientBits[bit >>> 5]! |= 1 << (bit & 31);
   }
 
-  /** Clients counted elsewhere (Diagnoser.restore): exactly, or the zero bits of the bitmap; -1: counted here. */
-  private exactElsewhere = -1;
-  private zerosElsewhere = -1;
+  /** Distinct clients as counted elsewhere (Diagnoser.restore), what clientCount() then says; -1: counted here. */
+  private countedElsewhere = -1;
 
-  /** The distinct clients as counted elsewhere: the exact count, or (zeros >= 0) the bitmap's bits still 0. A restored destination takes no more clients. */
-  restoreClients(exact: number, zeros: number): void {
-    this.clientSet.clear();
-    if (zeros >= 0) this.zerosElsewhere = zeros;
-    else this.exactElsewhere = exact;
+  /** The distinct clients as counted elsewhere. A restored destination takes no more clients. */
+  restoreClientCount(n: number): void {
+    this.countedElsewhere = n;
   }
 
   /** Exact up to 256 clients; above, a linear-counting estimate (within ~2 % up to ~20 000). */
   clientCount(): number {
-    if (this.zerosElsewhere >= 0) return linearCount(this.zerosElsewhere);
-    if (this.clientBits === NO_BITS) return this.exactElsewhere >= 0 ? this.exactElsewhere : this.clientSet.size;
+    if (this.countedElsewhere >= 0) return this.countedElsewhere;
+    if (this.clientBits === NO_BITS) return this.clientSet.size;
     let zero = 0;
     for (const w of this.clientBits) {
       let x = w >>> 0;
@@ -268,13 +265,14 @@ export class Diagnoser {
   private restored: { reader: StateReader; hasOther: boolean } | null = null;
 
   constructor(opts: DiagnoserOptions = {}) {
-    this.maxExamples = Math.max(0, opts.maxExamplesPerKind ?? 5);
-    this.maxDestinations = Math.max(1, opts.maxDestinations ?? 100_000);
+    const l = Diagnoser.limits(opts);
+    this.maxExamples = l.maxExamplesPerKind;
+    this.maxDestinations = l.maxDestinations;
   }
 
-  /** The options as this diagnoser applies them (what the compiled one is given). */
-  get limits(): { maxExamplesPerKind: number; maxDestinations: number } {
-    return { maxExamplesPerKind: this.maxExamples, maxDestinations: this.maxDestinations };
+  /** The options as a diagnoser applies them (defaults, bounds): also what the compiled one is given. */
+  static limits(opts: DiagnoserOptions): Required<DiagnoserOptions> {
+    return { maxExamplesPerKind: Math.max(0, opts.maxExamplesPerKind ?? 5), maxDestinations: Math.max(1, opts.maxDestinations ?? 100_000) };
   }
 
   /**
@@ -780,6 +778,13 @@ class StateReader {
     return t;
   }
 
+  /** A string, or -1 for none. */
+  strOrNull(): string | null {
+    if (this.s.nums[this.i] !== -1) return this.str();
+    this.i++;
+    return null;
+  }
+
   quantiles(q: Quantiles): void {
     const count = this.n();
     const min = this.n();
@@ -797,8 +802,10 @@ class StateReader {
     const d = new DestAgg({ ip, port: this.n() });
     d.attempts = this.n();
     for (const o of OUTCOMES) d.outcomes[o] = this.n();
+    // exactly while few, else the bits of the bitmap still 0 (diagnose.cc; -1: counted exactly)
     const exact = this.n();
-    d.restoreClients(exact, this.n());
+    const zeros = this.n();
+    d.restoreClientCount(zeros >= 0 ? linearCount(zeros) : exact);
     d.synRetrans = this.n();
     d.synAckRetrans = this.n();
     d.dataRetrans = this.n();
@@ -814,7 +821,7 @@ class StateReader {
     d.pendingMaxSpanS = this.n();
     d.refusedForged = this.n();
     d.resetForged = this.n();
-    d.forgedReason = this.s.nums[this.i] === -1 ? (this.i++, null) : this.str();
+    d.forgedReason = this.strOrNull();
     for (const t of this.list()) d.rstTtls.add(t);
     d.resetByClient = this.n();
     d.resetByServer = this.n();

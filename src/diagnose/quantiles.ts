@@ -29,13 +29,6 @@ function binMid(key: number): number {
   return (lo + hi) / 2;
 }
 
-/**
- * Bounded percentile estimator for handshake RTTs (ms). Exact (nearest rank)
- * while it holds at most 64 samples, then a logarithmic histogram (64 bins
- * per power of two) covering only the range of keys seen: at most ~2 600
- * bins (10 KiB) from 1e-4 ms to 1e7 ms, usually a few hundred bytes since
- * handshake times cluster. min and max are always exact.
- */
 /** A Quantiles' whole state (the compiled diagnoser's export: native/flows/diagnose.cc). */
 export interface QuantilesState {
   count: number;
@@ -47,6 +40,13 @@ export interface QuantilesState {
   counts: Uint32Array | null;
 }
 
+/**
+ * Bounded percentile estimator for handshake RTTs (ms). Exact (nearest rank)
+ * while it holds at most 64 samples, then a logarithmic histogram (64 bins
+ * per power of two) covering only the range of keys seen: at most ~2 600
+ * bins (10 KiB) from 1e-4 ms to 1e7 ms, usually a few hundred bytes since
+ * handshake times cluster. min and max are always exact.
+ */
 export class Quantiles {
   count = 0;
   min = Infinity;

@@ -390,7 +390,7 @@ export class NativeDiagnoser implements BatchDiagnoser {
     if (!nativeTrackerAvailable()) return null;
     const b = load() as unknown as { Diagnoser: new (maxExamplesPerKind: number, maxDestinations: number) => NativeDiag };
     // The options as Diagnoser clamps them.
-    const { maxExamplesPerKind, maxDestinations } = new Diagnoser(opts).limits;
+    const { maxExamplesPerKind, maxDestinations } = Diagnoser.limits(opts);
     return new NativeDiagnoser(new b.Diagnoser(maxExamplesPerKind, maxDestinations), opts);
   }
 
