@@ -464,22 +464,17 @@ async function main(argv: string[]): Promise<number> {
       });
     }
   }
-  if (args.has("flood")) {
-    const n = numberArg(args, "flood") ?? 0;
+  // --flood N / --scan N: synflood on stdin (the rows marked stdin); the file: 24-byte header, then 16 + 14 + 20 + 24 bytes per SYN (MSS option only)
+  for (const kind of ["flood", "scan"] as const) {
+    if (!args.has(kind)) continue;
+    const n = numberArg(args, kind) ?? 0;
     if (!Number.isInteger(n) || n <= 0) {
-      process.stderr.write(`bench: --flood takes a positive SYN count, got '${args.get("flood")}'\n`);
+      process.stderr.write(`bench: --${kind} takes a positive SYN count, got '${args.get(kind)}'\n`);
       return 2;
     }
-    // 24-byte file header, then 16 + 14 + 20 + 24 bytes per SYN (MSS option only).
-    inputs.push({ file: "-", packets: n, bytes: 24 + 74 * n, note: `SYN flood on stdin (bench/synflood --count ${n})`, flood: n });
-  }
-  if (args.has("scan")) {
-    const n = numberArg(args, "scan") ?? 0;
-    if (!Number.isInteger(n) || n <= 0) {
-      process.stderr.write(`bench: --scan takes a positive SYN count, got '${args.get("scan")}'\n`);
-      return 2;
-    }
-    inputs.push({ file: "-", packets: n, bytes: 24 + 74 * n, note: `port scan on stdin, a destination per SYN (bench/synflood --count ${n} --scan)`, flood: n, scan: true });
+    const scan = kind === "scan";
+    const note = scan ? `port scan on stdin, a destination per SYN (bench/synflood --count ${n} --scan)` : `SYN flood on stdin (bench/synflood --count ${n})`;
+    inputs.push({ file: "-", packets: n, bytes: 24 + 74 * n, note, flood: n, scan: scan ? true : undefined });
   }
 
   const header = [
